@@ -1,0 +1,194 @@
+#include "bindings/checks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace fastdnn::bind {
+
+namespace {
+
+std::string shape_text(const py::array& a) {
+  std::ostringstream s;
+  s << "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s << (i ? ", " : "") << a.shape(i);
+  s << (a.ndim() == 1 ? ",)" : ")");
+  return s.str();
+}
+
+std::string dim_text(int64_t d, const char* symbol) { return d < 0 ? symbol : std::to_string(d); }
+
+// Any array-like, as a NumPy array with a numeric dtype.
+py::array numeric(py::handle obj, const char* name) {
+  if (obj.is_none()) throw py::type_error(std::string(name) + " is None; expected an array");
+  py::array a;
+  try {
+    a = py::array::ensure(obj);
+  } catch (py::error_already_set&) {
+  }
+  if (!a) {
+    throw py::type_error(std::string(name) + " must be an array of numbers; got " +
+                         std::string(py::str(py::type::of(obj))));
+  }
+  const char kind = a.dtype().kind();
+  if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f') {
+    throw py::type_error(std::string(name) + " has dtype " + std::string(py::str(a.dtype())) +
+                         "; expected numbers (float32, or a bool, integer or float dtype "
+                         "that converts to it)");
+  }
+  return a;
+}
+
+FloatArray to_float(const py::array& a) { return FloatArray::ensure(a); }
+
+}  // namespace
+
+FloatArray matrix(py::handle obj, const char* name, int64_t rows, int64_t cols) {
+  py::array a = numeric(obj, name);
+  if (a.ndim() != 2 || (rows >= 0 && a.shape(0) != rows) || (cols >= 0 && a.shape(1) != cols)) {
+    throw py::value_error(std::string(name) + " must have shape (" + dim_text(rows, "batch") +
+                          ", " + dim_text(cols, "features") + "); got shape " + shape_text(a));
+  }
+  if (a.shape(0) == 0) throw py::value_error(std::string(name) + " is empty: it needs at least one row");
+  return to_float(a);
+}
+
+FloatArray vector(py::handle obj, const char* name, int64_t size) {
+  py::array a = numeric(obj, name);
+  if (a.ndim() != 1 || (size >= 0 && a.shape(0) != size)) {
+    throw py::value_error(std::string(name) + " must have shape (" + dim_text(size, "n") +
+                          ",); got shape " + shape_text(a));
+  }
+  return to_float(a);
+}
+
+FloatArray any_array(py::handle obj, const char* name) {
+  py::array a = numeric(obj, name);
+  if (a.size() == 0) throw py::value_error(std::string(name) + " is empty");
+  return to_float(a);
+}
+
+py::array_t<int32_t> labels(py::handle obj, const char* name, int64_t rows, int64_t classes) {
+  py::array a = numeric(obj, name);
+  if (!((a.ndim() == 1 && a.shape(0) == rows) ||
+        (a.ndim() == 2 && a.shape(0) == rows && a.shape(1) == 1))) {
+    throw py::value_error(std::string(name) + " must hold one class label per sample, shape (" +
+                          std::to_string(rows) + ",) or (" + std::to_string(rows) +
+                          ", 1); got shape " + shape_text(a));
+  }
+  // Checked in double: exact for every integer label a float32/float64 or int64 can carry.
+  auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
+  py::array_t<int32_t> out(rows);
+  const double* v = values.data();
+  int32_t* o = out.mutable_data();
+  for (int64_t i = 0; i < rows; ++i) {
+    if (!(v[i] >= 0 && v[i] < double(classes)) || v[i] != std::floor(v[i])) {
+      std::ostringstream s;
+      s << name << "[" << i << "] = " << v[i] << " is not a class label: labels must be integers in [0, "
+        << classes << ") for " << classes << " outputs";
+      throw py::value_error(s.str());
+    }
+    o[i] = int32_t(v[i]);
+  }
+  return out;
+}
+
+double finite_number(py::handle obj, const char* name) {
+  if (obj.is_none() || PyBool_Check(obj.ptr()) || !PyNumber_Check(obj.ptr())) {
+    throw py::type_error(std::string(name) + " must be a number; got " +
+                         std::string(py::str(py::repr(obj))));
+  }
+  const double v = obj.cast<double>();
+  if (!std::isfinite(v)) throw py::value_error(std::string(name) + " must be finite; got " + std::to_string(v));
+  return v;
+}
+
+double number_in(py::handle obj, const char* name, double low, double high, bool high_open) {
+  const double v = finite_number(obj, name);
+  if (v < low || v > high || (high_open && v == high)) {
+    std::ostringstream s;
+    s << name << " must be in [" << low << ", " << high << (high_open ? ")" : "]") << "; got " << v;
+    throw py::value_error(s.str());
+  }
+  return v;
+}
+
+int64_t integer_in(py::handle obj, const char* name, int64_t low, int64_t high) {
+  if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr())) {
+    throw py::type_error(std::string(name) + " must be an integer; got " +
+                         std::string(py::str(py::repr(obj))));
+  }
+  const py::int_ as_int = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
+  const double as_double = PyLong_AsDouble(as_int.ptr());
+  if (as_double < double(low) || as_double > double(high)) {
+    throw py::value_error(std::string(name) + " must be in [" + std::to_string(low) + ", " +
+                          std::to_string(high) + "]; got " + std::string(py::str(as_int)));
+  }
+  return as_int.cast<int64_t>();
+}
+
+py::array_t<float> new_array(std::vector<int64_t> shape) {
+  std::vector<py::ssize_t> dims(shape.begin(), shape.end());
+  py::array_t<float> a(dims);
+  std::fill(a.mutable_data(), a.mutable_data() + a.size(), 0.0f);
+  return a;
+}
+
+Settings::Settings(py::handle obj, std::string where) : where_(std::move(where)) {
+  if (!py::isinstance<py::dict>(obj)) {
+    throw py::type_error(where_ + " must be a dict; got " + std::string(py::str(py::type::of(obj))));
+  }
+  dict_ = py::reinterpret_borrow<py::dict>(obj);
+}
+
+bool Settings::has(const char* key) const {
+  return dict_.contains(key) && !py::handle(dict_[key]).is_none();
+}
+
+py::handle Settings::get(const char* key) {
+  read_.emplace_back(key);
+  return dict_.contains(key) ? py::handle(dict_[key]) : py::handle(Py_None);
+}
+
+std::string Settings::string(const char* key, const char* fallback) {
+  py::handle v = get(key);
+  if (v.is_none()) return fallback;
+  if (!py::isinstance<py::str>(v)) throw py::type_error(name(key) + " must be a string");
+  return v.cast<std::string>();
+}
+
+bool Settings::flag(const char* key, bool fallback) {
+  py::handle v = get(key);
+  if (v.is_none()) return fallback;
+  if (!PyBool_Check(v.ptr()) && !py::isinstance<py::int_>(v)) {
+    throw py::type_error(name(key) + " must be True or False; got " + std::string(py::str(py::repr(v))));
+  }
+  return v.cast<bool>();
+}
+
+double Settings::number(const char* key, double fallback, double low, double high, bool high_open) {
+  py::handle v = get(key);
+  if (v.is_none()) return fallback;
+  return number_in(v, name(key).c_str(), low, high, high_open);
+}
+
+int64_t Settings::integer(const char* key, int64_t fallback, int64_t low, int64_t high) {
+  py::handle v = get(key);
+  if (v.is_none()) return fallback;
+  return integer_in(v, name(key).c_str(), low, high);
+}
+
+void Settings::finish() const {
+  std::vector<std::string> unknown;
+  for (auto item : dict_) {
+    const std::string key = py::str(item.first);
+    if (std::find(read_.begin(), read_.end(), key) == read_.end()) unknown.push_back(key);
+  }
+  if (unknown.empty()) return;
+  std::string list;
+  for (const std::string& k : unknown) list += (list.empty() ? "'" : ", '") + k + "'";
+  throw py::value_error(where_ + ": unknown setting(s) " + list);
+}
+
+}  // namespace fastdnn::bind

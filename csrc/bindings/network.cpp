@@ -1,0 +1,210 @@
+// fastdnn._core.Network: the engine as Python sees it.
+#include <chrono>
+#include <cmath>
+
+#include "bindings/checks.h"
+#include "bindings/specs.h"
+#include "engine/network.h"
+
+namespace fastdnn::bind {
+
+namespace {
+
+// y as the loss expects it: labels for the sparse loss, else (rows, width) floats
+// (a 1-D y is accepted for a single output). `keep` owns the converted arrays.
+Targets targets(Network& net, py::handle y, int64_t rows, std::vector<py::object>& keep) {
+  const int64_t width = net.output_width();
+  if (net.spec().loss.kind == LossKind::SparseCategoricalCrossentropy) {
+    auto l = labels(y, "y", rows, width);
+    keep.push_back(l);
+    return {l.data(), nullptr, width};
+  }
+  py::array a = py::array::ensure(y);
+  FloatArray v = (a && a.ndim() == 1 && width == 1) ? vector(y, "y", rows) : matrix(y, "y", rows, width);
+  keep.push_back(v);
+  return {nullptr, v.data(), width};
+}
+
+int64_t batch_size_of(py::handle obj, int64_t rows) {
+  if (obj.is_none()) return std::max<int64_t>(rows, 1);
+  return integer_in(obj, "batch_size", 1, int64_t(1) << 31);
+}
+
+// A NumPy view of engine memory; `owner` (the Network) stays alive as long as the view.
+py::array view(float* data, const ParamInfo& p, py::handle owner) {
+  std::vector<py::ssize_t> shape{p.rows};
+  if (p.cols != 0) shape.push_back(p.cols);
+  return py::array_t<float>(shape, data, owner);
+}
+
+// Runs `work` with the GIL released and the network's lock held.
+template <class Work>
+auto locked(Network& net, Work work) {
+  py::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(net.mutex);
+  return work();
+}
+
+}  // namespace
+
+void bind_network(py::module_& m) {
+  py::class_<Network>(m, "Network", R"doc(
+A network run by the C++ engine: ops over slots, a loss and an optimizer.
+
+Network(input_width, ops, loss, optimizer) with ops a list of dicts
+({'kind': 'dense', 'units': 100}, {'kind': 'activation', 'activation': 'relu'},
+{'kind': 'batch_normalization'}, {'kind': 'dropout', 'rate': 0.5}, ...), loss a
+dict ({'kind': 'sparse_categorical_crossentropy', 'metric':
+'sparse_categorical_accuracy'}) and optimizer a dict ({'kind': 'adam'}).
+Every call that runs the network releases the GIL.)doc")
+      .def(py::init([](py::handle input_width, py::list ops, py::handle loss, py::handle optimizer) {
+             NetworkSpec spec;
+             spec.input_width = integer_in(input_width, "input_width", 1, (int64_t(1) << 31) - 1);
+             if (ops.size() == 0) throw py::value_error("ops must list at least one op");
+             for (size_t i = 0; i < ops.size(); ++i) spec.ops.push_back(parse_op(ops[i], int(i)));
+             spec.loss = parse_loss(loss);
+             spec.optimizer = parse_optimizer(optimizer);
+             return std::make_unique<Network>(spec);
+           }),
+           py::arg("input_width"), py::arg("ops"), py::arg("loss"), py::arg("optimizer"))
+      .def_property_readonly("input_width", [](Network& n) { return n.spec().input_width; })
+      .def_property_readonly("output_width", [](Network& n) { return n.output_width(); })
+      .def_property(
+          "iterations", [](Network& n) { return n.iterations; },
+          [](Network& n, py::handle v) { n.iterations = integer_in(v, "iterations", 0, int64_t(1) << 62); },
+          "Optimizer steps taken (Keras' optimizer.iterations); also keys the dropout masks.")
+      .def_property(
+          "u_product", [](Network& n) { return n.optimizer().u_product(); },
+          [](Network& n, py::handle v) { n.optimizer().u_product() = finite_number(v, "u_product"); },
+          "Nadam's running product of momentum coefficients (state, for exact resumption).")
+      .def(
+          "train_step",
+          [](Network& net, py::handle x, py::handle y, py::handle learning_rate) {
+            auto X = matrix(x, "x", -1, net.spec().input_width);
+            std::vector<py::object> keep;
+            const Targets t = targets(net, y, X.shape(0), keep);
+            const float lr = float(finite_number(learning_rate, "learning_rate"));
+            const BatchResult r = locked(net, [&] { return net.train_step(X.data(), t, X.shape(0), lr); });
+            return py::make_tuple(r.loss, r.hits);
+          },
+          py::arg("x"), py::arg("y"), py::arg("learning_rate"),
+          "One step (forward, loss, backward, update) on a batch; returns (loss, hits).")
+      .def(
+          "train_batches",
+          [](Network& net, py::handle x, py::handle y, py::handle order, py::handle batch_size,
+             py::handle learning_rates) {
+            auto X = matrix(x, "x", -1, net.spec().input_width);
+            const int64_t rows = X.shape(0);
+            std::vector<py::object> keep;
+            const Targets t = targets(net, y, rows, keep);
+            auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(order);
+            if (!idx || idx.ndim() != 1 || idx.shape(0) == 0) {
+              throw py::value_error("order must be a non-empty 1-D array of row indices");
+            }
+            const int64_t n = idx.shape(0);
+            for (int64_t i = 0; i < n; ++i) {
+              if (idx.data()[i] < 0 || idx.data()[i] >= rows) {
+                throw py::index_error("order[" + std::to_string(i) + "] = " + std::to_string(idx.data()[i]) +
+                                      " is outside [0, " + std::to_string(rows) + ")");
+              }
+            }
+            const int64_t bs = integer_in(batch_size, "batch_size", 1, int64_t(1) << 31);
+            const int64_t batches = (n + bs - 1) / bs;
+            auto lrs = vector(learning_rates, "learning_rates", batches);
+            for (int64_t b = 0; b < batches; ++b) {
+              if (!std::isfinite(lrs.data()[b])) throw py::value_error("learning_rates must be finite");
+            }
+            py::array_t<double> losses(batches), hits(batches);
+            // Ctrl-C is noticed between batches (at most every 50 ms), so the
+            // weights and the optimizer state stay those of a whole step.
+            auto last_check = std::chrono::steady_clock::now();
+            bool signalled = false;
+            auto interrupted = [&] {
+              const auto now = std::chrono::steady_clock::now();
+              if (now - last_check < std::chrono::milliseconds(50)) return false;
+              last_check = now;
+              py::gil_scoped_acquire acquire;
+              signalled = PyErr_CheckSignals() != 0;
+              return signalled;
+            };
+            const int64_t done = locked(net, [&] {
+              return net.train_batches(X.data(), t, idx.data(), n, bs, lrs.data(), losses.mutable_data(),
+                                       hits.mutable_data(), interrupted);
+            });
+            if (signalled) throw py::error_already_set();  // KeyboardInterrupt, after `done` whole steps
+            (void)done;
+            return py::make_tuple(losses, hits);
+          },
+          py::arg("x"), py::arg("y"), py::arg("order"), py::arg("batch_size"), py::arg("learning_rates"),
+          "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits).")
+      .def(
+          "evaluate",
+          [](Network& net, py::handle x, py::handle y, py::handle batch_size) {
+            auto X = matrix(x, "x", -1, net.spec().input_width);
+            std::vector<py::object> keep;
+            const Targets t = targets(net, y, X.shape(0), keep);
+            const int64_t bs = batch_size_of(batch_size, X.shape(0));
+            const BatchResult r = locked(net, [&] { return net.evaluate(X.data(), t, X.shape(0), bs); });
+            return py::make_tuple(r.loss, r.hits);
+          },
+          py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(),
+          "Inference-mode loss (mean, plus penalties) and total hits.")
+      .def(
+          "predict",
+          [](Network& net, py::handle x, py::handle batch_size) {
+            auto X = matrix(x, "x", -1, net.spec().input_width);
+            const int64_t rows = X.shape(0), bs = batch_size_of(batch_size, rows);
+            py::array_t<float> out = new_array({rows, net.output_width()});
+            float* o = out.mutable_data();
+            locked(net, [&] { net.predict(o, X.data(), rows, bs); return 0; });
+            return out;
+          },
+          py::arg("x"), py::arg("batch_size") = py::none(), "Inference-mode outputs, (rows, output_width).")
+      .def(
+          "compute_gradients",
+          [](Network& net, py::handle x, py::handle y) {
+            auto X = matrix(x, "x", -1, net.spec().input_width);
+            std::vector<py::object> keep;
+            const Targets t = targets(net, y, X.shape(0), keep);
+            return locked(net, [&] { return net.compute_gradients(X.data(), t, X.shape(0)); });
+          },
+          py::arg("x"), py::arg("y"),
+          "Training-mode loss and gradients of the next step, without updating anything.")
+      .def(
+          "parameters",
+          [](py::object self) {
+            Network& net = self.cast<Network&>();
+            py::list out;
+            ParamStore& store = net.params();
+            for (int id = 0; id < int(store.infos().size()); ++id) {
+              const ParamInfo& p = store.infos()[id];
+              py::dict d;
+              d["name"] = p.name;
+              d["op"] = p.op;
+              d["trainable"] = p.trainable;
+              d["value"] = view(store.value(id), p, self);
+              d["grad"] = p.trainable ? py::object(view(store.grad(id), p, self)) : py::object(py::none());
+              out.append(d);
+            }
+            return out;
+          },
+          "Every parameter and statistic, in op order, as views of the engine's memory.")
+      .def(
+          "optimizer_slots",
+          [](py::object self) {
+            Network& net = self.cast<Network&>();
+            py::dict out;
+            ParamStore& store = net.params();
+            for (Optimizer::Slot& slot : net.optimizer().slots()) {
+              py::list per_param;
+              for (const ParamInfo& p : store.infos()) {
+                if (p.trainable) per_param.append(view(slot.buffer.data() + p.offset, p, self));
+              }
+              out[py::str(slot.name)] = per_param;
+            }
+            return out;
+          },
+          "The optimizer's state: {slot name: [one view per trainable parameter]}.");
+}
+
+}  // namespace fastdnn::bind

@@ -1,0 +1,186 @@
+#include "bindings/specs.h"
+
+#include <limits>
+#include <map>
+
+namespace fastdnn::bind {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kMaxWidth = (int64_t(1) << 31) - 1;
+
+template <class T>
+T lookup(const std::map<std::string, T>& table, const std::string& key, const std::string& what) {
+  auto it = table.find(key);
+  if (it != table.end()) return it->second;
+  std::string known;
+  for (const auto& kv : table) known += (known.empty() ? "" : ", ") + kv.first;
+  throw py::value_error("unknown " + what + " '" + key + "'; known: " + known);
+}
+
+Regularizer read_regularizer(Settings& s, const std::string& prefix) {
+  Regularizer r;
+  r.l1 = float(s.number((prefix + "_l1").c_str(), 0.0, 0.0, kInf));
+  r.l2 = float(s.number((prefix + "_l2").c_str(), 0.0, 0.0, kInf));
+  return r;
+}
+
+uint64_t read_seed(Settings& s, int index) {
+  py::handle v = s.get("seed");
+  if (v.is_none()) return 0x9E3779B97F4A7C15ull * uint64_t(index + 1);  // distinct per op
+  return uint64_t(integer_in(v, s.name("seed").c_str(), 0, std::numeric_limits<int64_t>::max()));
+}
+
+}  // namespace
+
+void read_activation(Settings& s, Activation* f, ActivationParams* p) {
+  static const std::map<std::string, Activation> names = {
+      {"linear", Activation::Linear},         {"relu", Activation::ReLU},
+      {"leaky_relu", Activation::ReLU},       {"relu6", Activation::ReLU},
+      {"elu", Activation::ELU},               {"selu", Activation::SELU},
+      {"sigmoid", Activation::Sigmoid},       {"tanh", Activation::Tanh},
+      {"softmax", Activation::Softmax},       {"softplus", Activation::Softplus},
+      {"softsign", Activation::Softsign},     {"swish", Activation::Swish},
+      {"silu", Activation::Swish},            {"gelu", Activation::GELU},
+      {"hard_sigmoid", Activation::HardSigmoid}, {"hard_swish", Activation::HardSwish},
+      {"hard_silu", Activation::HardSwish},   {"exponential", Activation::Exponential},
+  };
+  const std::string name = s.string("activation", "linear");
+  *f = lookup(names, name, "activation");
+  // Keras' defaults: activations.leaky_relu's slope is 0.2 (the LeakyReLU layer's 0.3 is set by Python).
+  p->alpha = float(s.number("alpha", 1.0, -kInf, kInf));
+  p->negative_slope = float(s.number("negative_slope", name == "leaky_relu" ? 0.2 : 0.0, -kInf, kInf));
+  p->max_value = float(s.number("max_value", name == "relu6" ? 6.0 : kInf, 0.0, kInf));
+  p->threshold = float(s.number("threshold", 0.0, -kInf, kInf));
+  if (s.flag("approximate", false)) {
+    if (*f != Activation::GELU) throw py::value_error(s.name("approximate") + " applies to gelu only");
+    *f = Activation::GELUTanh;
+  }
+}
+
+OpSpec parse_op(py::handle obj, int index) {
+  static const std::map<std::string, OpKind> kinds = {
+      {"dense", OpKind::Dense},       {"batch_normalization", OpKind::BatchNorm},
+      {"activation", OpKind::Activation}, {"prelu", OpKind::PReLU},
+      {"rrelu", OpKind::RReLU},       {"dropout", OpKind::Dropout},
+      {"alpha_dropout", OpKind::AlphaDropout},
+  };
+  Settings s(obj, "ops[" + std::to_string(index) + "]");
+  OpSpec op;
+  op.kind = lookup(kinds, s.string("kind", ""), "op kind");
+  op.input = int(s.integer("input", -1, -1, kMaxWidth));
+  op.output = int(s.integer("output", -1, -1, kMaxWidth));
+  op.trainable = s.flag("trainable", true);
+  switch (op.kind) {
+    case OpKind::Dense:
+      if (!s.has("units")) throw py::value_error(s.name("units") + " is required for a dense op");
+      op.units = s.integer("units", 0, 1, kMaxWidth);
+      op.use_bias = s.flag("use_bias", true);
+      op.kernel_regularizer = read_regularizer(s, "kernel");
+      op.bias_regularizer = read_regularizer(s, "bias");
+      break;
+    case OpKind::BatchNorm:
+      op.momentum = float(s.number("momentum", 0.99, 0.0, 1.0));
+      op.epsilon = float(s.number("epsilon", 1e-3, 0.0, kInf));
+      if (op.epsilon <= 0.0f) throw py::value_error(s.name("epsilon") + " must be > 0");
+      op.center = s.flag("center", true);
+      op.scale = s.flag("scale", true);
+      break;
+    case OpKind::Activation:
+      read_activation(s, &op.activation, &op.activation_params);
+      break;
+    case OpKind::PReLU:
+      op.shared_alpha = s.flag("shared_alpha", false);
+      op.alpha_regularizer = read_regularizer(s, "alpha");
+      break;
+    case OpKind::RReLU:
+      op.lower = float(s.number("lower", 1.0 / 8.0, -kInf, kInf));
+      op.upper = float(s.number("upper", 1.0 / 3.0, -kInf, kInf));
+      if (op.lower > op.upper) throw py::value_error(s.name("lower") + " must be <= upper");
+      op.seed = read_seed(s, index);
+      break;
+    case OpKind::Dropout:
+    case OpKind::AlphaDropout:
+      op.rate = float(s.number("rate", 0.0, 0.0, 1.0, /*high_open=*/true));
+      op.seed = read_seed(s, index);
+      break;
+  }
+  s.finish();
+  return op;
+}
+
+LossSpec parse_loss(py::handle obj) {
+  static const std::map<std::string, LossKind> kinds = {
+      {"sparse_categorical_crossentropy", LossKind::SparseCategoricalCrossentropy},
+      {"categorical_crossentropy", LossKind::CategoricalCrossentropy},
+      {"binary_crossentropy", LossKind::BinaryCrossentropy},
+      {"mean_squared_error", LossKind::MeanSquaredError},
+      {"mean_absolute_error", LossKind::MeanAbsoluteError},
+  };
+  static const std::map<std::string, MetricKind> metrics = {
+      {"none", MetricKind::None},
+      {"sparse_categorical_accuracy", MetricKind::SparseCategoricalAccuracy},
+      {"categorical_accuracy", MetricKind::CategoricalAccuracy},
+      {"binary_accuracy", MetricKind::BinaryAccuracy},
+  };
+  Settings s(obj, "loss");
+  LossSpec loss;
+  loss.kind = lookup(kinds, s.string("kind", ""), "loss");
+  loss.from_logits = s.flag("from_logits", false);
+  loss.metric = lookup(metrics, s.string("metric", "none"), "metric");
+  loss.threshold = float(s.number("threshold", 0.5, -kInf, kInf));
+  const bool sparse = loss.kind == LossKind::SparseCategoricalCrossentropy;
+  if (sparse != (loss.metric == MetricKind::SparseCategoricalAccuracy) && loss.metric != MetricKind::None) {
+    throw py::value_error("metric '" + s.string("metric", "") +
+                          (sparse ? "' needs one-hot or dense targets, but the loss takes integer labels"
+                                  : "' needs integer labels, but the loss takes dense targets"));
+  }
+  if (loss.from_logits && loss.kind != LossKind::BinaryCrossentropy && !sparse &&
+      loss.kind != LossKind::CategoricalCrossentropy) {
+    throw py::value_error("from_logits applies to the cross-entropy losses only");
+  }
+  s.finish();
+  return loss;
+}
+
+OptimizerSpec parse_optimizer(py::handle obj) {
+  static const std::map<std::string, OptimizerKind> kinds = {
+      {"sgd", OptimizerKind::SGD},         {"adam", OptimizerKind::Adam},
+      {"adamw", OptimizerKind::AdamW},     {"rmsprop", OptimizerKind::RMSprop},
+      {"adagrad", OptimizerKind::Adagrad}, {"adadelta", OptimizerKind::Adadelta},
+      {"adamax", OptimizerKind::Adamax},   {"nadam", OptimizerKind::Nadam},
+  };
+  Settings s(obj, "optimizer");
+  OptimizerSpec o;
+  o.kind = lookup(kinds, s.string("kind", ""), "optimizer");
+  const bool is_sgd = o.kind == OptimizerKind::SGD, is_rms = o.kind == OptimizerKind::RMSprop;
+  const bool adam_like = o.kind == OptimizerKind::Adam || o.kind == OptimizerKind::AdamW ||
+                         o.kind == OptimizerKind::Adamax || o.kind == OptimizerKind::Nadam;
+  if (is_sgd || is_rms) o.momentum = float(s.number("momentum", 0.0, 0.0, 1.0));
+  if (is_sgd) o.nesterov = s.flag("nesterov", false);
+  if (adam_like) {
+    o.beta_1 = float(s.number("beta_1", 0.9, 0.0, 1.0, true));
+    o.beta_2 = float(s.number("beta_2", 0.999, 0.0, 1.0, true));
+  }
+  if (!is_sgd) o.epsilon = float(s.number("epsilon", 1e-7, 0.0, kInf));
+  if (o.kind == OptimizerKind::Adam || o.kind == OptimizerKind::AdamW) o.amsgrad = s.flag("amsgrad", false);
+  if (is_rms || o.kind == OptimizerKind::Adadelta) {
+    o.rho = float(s.number("rho", o.kind == OptimizerKind::Adadelta ? 0.95 : 0.9, 0.0, 1.0));
+  }
+  if (is_rms) o.centered = s.flag("centered", false);
+  if (o.kind == OptimizerKind::Adagrad) {
+    o.initial_accumulator_value = float(s.number("initial_accumulator_value", 0.1, 0.0, kInf));
+  }
+  o.weight_decay = float(s.number("weight_decay", o.kind == OptimizerKind::AdamW ? 0.004 : 0.0, 0.0, kInf));
+  o.clipnorm = float(s.number("clipnorm", 0.0, 0.0, kInf));
+  o.clipvalue = float(s.number("clipvalue", 0.0, 0.0, kInf));
+  o.global_clipnorm = float(s.number("global_clipnorm", 0.0, 0.0, kInf));
+  if (o.clipnorm > 0.0f && o.global_clipnorm > 0.0f) {
+    throw py::value_error("optimizer: clipnorm and global_clipnorm cannot both be set (as in Keras)");
+  }
+  s.finish();
+  return o;
+}
+
+}  // namespace fastdnn::bind

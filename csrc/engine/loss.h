@@ -1,0 +1,58 @@
+// The network's loss and accuracy metric, and the softmax/sigmoid fusion:
+// when the last op applies softmax (sigmoid) and the loss is a cross-entropy on
+// probabilities, the loss reads the logits instead, as Keras' TF backend does.
+// The gradient is the same (tests/test_losses.py checks it), without the
+// clipping at 1e-7 that stalls a confidently wrong prediction.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "engine/op.h"
+
+namespace fastdnn {
+
+enum class LossKind {
+  SparseCategoricalCrossentropy,
+  CategoricalCrossentropy,
+  BinaryCrossentropy,
+  MeanSquaredError,
+  MeanAbsoluteError,
+};
+enum class MetricKind { None, SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy };
+
+struct LossSpec {
+  LossKind kind = LossKind::SparseCategoricalCrossentropy;
+  bool from_logits = false;
+  MetricKind metric = MetricKind::None;
+  float threshold = 0.5f;  // binary accuracy
+};
+
+// Integer labels (B) for the sparse loss, otherwise dense targets (B, width).
+struct Targets {
+  const int32_t* labels = nullptr;
+  const float* values = nullptr;
+  int64_t width = 0;
+  Targets rows_from(int64_t r) const {
+    return {labels ? labels + r : nullptr, values ? values + r * width : nullptr, width};
+  }
+};
+
+class NetworkLoss {
+ public:
+  NetworkLoss(const LossSpec& spec, const std::vector<std::unique_ptr<Op>>& ops);
+
+  // Mean loss over the batch; writes its gradient into ws.grad(grad_slot()) when asked.
+  double compute(Workspace& ws, const Targets& y, int64_t rows, bool with_grad) const;
+  // Accuracy hits of the network's output against y.
+  double hits(const float* output, const Targets& y, int64_t rows, int64_t width) const;
+
+  int grad_slot() const { return grad_slot_; }
+  bool fused() const { return fused_; }  // the last op's backward is part of the loss
+
+ private:
+  LossSpec spec_;
+  bool fused_ = false;
+  int grad_slot_ = 0;
+};
+
+}  // namespace fastdnn

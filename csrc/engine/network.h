@@ -1,0 +1,79 @@
+// A network: ops over slots, their parameters, a loss and an optimizer, and
+// whole steps (forward, loss, backward, update) over preallocated buffers.
+// Nothing here touches Python; the bindings validate every input first.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/loss.h"
+#include "engine/op.h"
+#include "engine/optimizer.h"
+#include "engine/params.h"
+
+namespace fastdnn {
+
+struct NetworkSpec {
+  int64_t input_width = 0;
+  std::vector<OpSpec> ops;
+  LossSpec loss;
+  OptimizerSpec optimizer;
+};
+
+struct BatchResult {
+  double loss = 0.0;  // mean over the rows, plus the regularization penalty
+  double hits = 0.0;  // accuracy hits (the metric's count, not a fraction)
+};
+
+class Network {
+ public:
+  explicit Network(const NetworkSpec& spec);
+
+  // One optimizer step on a batch: forward (training), loss, backward, update.
+  BatchResult train_step(const float* x, const Targets& y, int64_t rows, float learning_rate);
+
+  // Steps over the rows `order[0..n)` of (x, y) in batches of `batch_size`, with
+  // learning_rates[b] for batch b; losses/hits receive each batch's result.
+  // `interrupted` is polled between batches; returns the number of batches run.
+  int64_t train_batches(const float* x, const Targets& y, const int64_t* order, int64_t n,
+                        int64_t batch_size, const float* learning_rates, double* losses,
+                        double* hits, const std::function<bool()>& interrupted);
+
+  // Inference mode over all rows in chunks of batch_size: the mean loss (plus
+  // penalty) and the total hits.
+  BatchResult evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size);
+  void predict(float* out, const float* x, int64_t rows, int64_t batch_size);
+
+  // Forward in training mode (without moving the statistics) and backward, but
+  // no update: the gradients of the next step, readable in params().
+  double compute_gradients(const float* x, const Targets& y, int64_t rows);
+
+  ParamStore& params() { return params_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  const NetworkSpec& spec() const { return spec_; }
+  int64_t output_width() const { return widths_.back(); }
+  int64_t iterations = 0;  // optimizer steps taken; also keys the random streams
+  // Every caller that runs the network holds it (the bindings do): one batch at a time.
+  std::mutex mutex;
+
+ private:
+  void forward(Workspace& ws, const Pass& pass);
+  void backward(Workspace& ws, const Pass& pass);
+  double penalty(bool add_gradients);
+  void prepare_training(int64_t rows);
+
+  NetworkSpec spec_;
+  std::vector<std::unique_ptr<Op>> ops_;
+  std::vector<int64_t> widths_;
+  ParamStore params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<NetworkLoss> loss_;
+  std::unique_ptr<Workspace> train_ws_, infer_ws_;
+  int64_t train_rows_ = 0, infer_rows_ = 0;   // capacity of each workspace
+  AlignedBuffer gathered_x_, gathered_values_;  // a shuffled batch (train_batches)
+  std::vector<int32_t> gathered_labels_;
+};
+
+}  // namespace fastdnn

@@ -1,0 +1,40 @@
+#include "engine/params.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace fastdnn {
+
+int ParamStore::add(ParamInfo info) {
+  if (trainable_.data() || state_.data()) throw std::logic_error("ParamStore: add after allocate");
+  infos_.push_back(std::move(info));
+  return int(infos_.size()) - 1;
+}
+
+void ParamStore::allocate() {
+  // Each tensor starts on a 64-byte boundary (16 floats); the padding stays zero,
+  // and every optimizer maps a zero gradient on a zero weight to zero.
+  for (ParamInfo& p : infos_) {
+    int64_t& end = p.trainable ? trainable_size_ : state_size_;
+    p.offset = end;
+    end += (p.size() + 15) / 16 * 16;
+  }
+  trainable_.reserve(std::max<int64_t>(trainable_size_, 1));
+  grads_.reserve(std::max<int64_t>(trainable_size_, 1));
+  state_.reserve(std::max<int64_t>(state_size_, 1));
+  for (int id = 0; id < int(infos_.size()); ++id) {
+    std::fill(value(id), value(id) + infos_[id].size(), infos_[id].initial);
+  }
+}
+
+float* ParamStore::value(int id) {
+  const ParamInfo& p = infos_.at(id);
+  return (p.trainable ? trainable_.data() : state_.data()) + p.offset;
+}
+
+float* ParamStore::grad(int id) {
+  const ParamInfo& p = infos_.at(id);
+  return p.trainable ? grads_.data() + p.offset : nullptr;
+}
+
+}  // namespace fastdnn

@@ -1,0 +1,49 @@
+// Every parameter and statistic of a network, in two flat buffers: trainable
+// values (with a gradient buffer laid out the same, which the optimizer walks
+// in one pass) and non-trainable state (moving statistics, frozen layers).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/buffer.h"
+
+namespace fastdnn {
+
+struct Regularizer {
+  float l1 = 0.0f, l2 = 0.0f;
+};
+
+struct ParamInfo {
+  std::string name;  // Keras' weight name: kernel, bias, gamma, beta, moving_mean, ...
+  int op = 0;        // index of the op that owns it
+  int64_t rows = 0, cols = 0;  // cols == 0 for a vector of `rows` entries
+  bool trainable = true;
+  Regularizer regularizer;
+  float initial = 0.0f;
+  int64_t offset = 0;  // into the trainable or the state buffer, 64-byte aligned
+  int64_t size() const { return cols == 0 ? rows : rows * cols; }
+};
+
+class ParamStore {
+ public:
+  // Registers a tensor; returns its id. Call before allocate().
+  int add(ParamInfo info);
+  // Lays the tensors out and fills them with their initial values.
+  void allocate();
+
+  float* value(int id);
+  float* grad(int id);  // null for a non-trainable tensor
+  const std::vector<ParamInfo>& infos() const { return infos_; }
+
+  float* trainable_values() { return trainable_.data(); }
+  float* trainable_grads() { return grads_.data(); }
+  int64_t trainable_size() const { return trainable_size_; }
+
+ private:
+  std::vector<ParamInfo> infos_;
+  AlignedBuffer trainable_, grads_, state_;
+  int64_t trainable_size_ = 0, state_size_ = 0;
+};
+
+}  // namespace fastdnn

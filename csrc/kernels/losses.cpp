@@ -1,0 +1,176 @@
+#include "kernels/losses.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/parallel.h"
+
+namespace fastdnn {
+
+namespace {
+
+// Σ_r row_loss(r) over the batch, independent of the thread count.
+template <class RowLoss>
+double batch_sum(int64_t B, int64_t C, RowLoss row_loss) {
+  return deterministic_sum(B, std::max<int64_t>(1, kElementChunk / std::max<int64_t>(1, C)),
+                           row_loss);
+}
+
+// log Σ_j e^{z_j}, and softmax into `p` (may be null).
+double logsumexp_softmax(float* p, const float* z, int64_t C) {
+  const float m = *std::max_element(z, z + C);
+  double sum = 0.0;
+  for (int64_t j = 0; j < C; ++j) sum += std::exp(double(z[j]) - m);
+  if (p) {
+    for (int64_t j = 0; j < C; ++j) p[j] = float(std::exp(double(z[j]) - m) / sum);
+  }
+  return m + std::log(sum);
+}
+
+// Gradient of a loss that saw p̂ = p/S (S = Σp, then clipped), given g(j) = dL/dp̂_j:
+// dp_k = (g_k − Σ_j g_j p_j/S)/S, then scaled by 1/B.
+template <class Grad>
+void renormalization_backward(float* dp, const float* p, double sum, Grad g, int64_t C,
+                              double inv_b) {
+  double gp = 0.0;
+  for (int64_t j = 0; j < C; ++j) gp += g(j) * p[j];
+  for (int64_t j = 0; j < C; ++j) dp[j] = float((g(j) - gp / sum) / sum * inv_b);
+}
+
+double clip_probability(double p) {
+  return std::min(std::max(p, double(kProbabilityEpsilon)), 1.0 - double(kProbabilityEpsilon));
+}
+
+bool is_clipped(double p) {
+  return p < double(kProbabilityEpsilon) || p > 1.0 - double(kProbabilityEpsilon);
+}
+
+}  // namespace
+
+double sparse_softmax_crossentropy(float* dz, const float* z, const int32_t* labels, int64_t B,
+                                   int64_t C) {
+  const double inv_b = 1.0 / double(B);
+  return batch_sum(B, C, [&](int64_t r) {
+    const float* zr = z + r * C;
+    const int32_t t = labels[r];
+    float* dzr = dz ? dz + r * C : nullptr;
+    const double lse = logsumexp_softmax(dzr, zr, C);
+    if (dzr) {
+      for (int64_t j = 0; j < C; ++j) dzr[j] = float((dzr[j] - (j == t ? 1.0 : 0.0)) * inv_b);
+    }
+    return lse - zr[t];
+  }) * inv_b;
+}
+
+double softmax_crossentropy(float* dz, const float* z, const float* y, int64_t B, int64_t C) {
+  const double inv_b = 1.0 / double(B);
+  return batch_sum(B, C, [&](int64_t r) {
+    const float* zr = z + r * C;
+    const float* yr = y + r * C;
+    float* dzr = dz ? dz + r * C : nullptr;
+    const double lse = logsumexp_softmax(dzr, zr, C);
+    double loss = 0.0, y_sum = 0.0;
+    for (int64_t j = 0; j < C; ++j) {
+      loss -= double(yr[j]) * (double(zr[j]) - lse);
+      y_sum += yr[j];
+    }
+    if (dzr) {
+      for (int64_t j = 0; j < C; ++j) dzr[j] = float((dzr[j] * y_sum - yr[j]) * inv_b);
+    }
+    return loss;
+  }) * inv_b;
+}
+
+double crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
+  const double inv_b = 1.0 / double(B);
+  return batch_sum(B, C, [&](int64_t r) {
+    const float* pr = p + r * C;
+    const float* yr = y + r * C;
+    double sum = 0.0, loss = 0.0;
+    for (int64_t j = 0; j < C; ++j) sum += pr[j];
+    for (int64_t j = 0; j < C; ++j) loss -= double(yr[j]) * std::log(clip_probability(pr[j] / sum));
+    if (dp) {
+      auto g = [&](int64_t j) {
+        const double q = pr[j] / sum;
+        return is_clipped(q) ? 0.0 : -double(yr[j]) / q;
+      };
+      renormalization_backward(dp + r * C, pr, sum, g, C, inv_b);
+    }
+    return loss;
+  }) * inv_b;
+}
+
+double sparse_crossentropy(float* dp, const float* p, const int32_t* labels, int64_t B,
+                           int64_t C) {
+  const double inv_b = 1.0 / double(B);
+  return batch_sum(B, C, [&](int64_t r) {
+    const float* pr = p + r * C;
+    const int32_t t = labels[r];
+    double sum = 0.0;
+    for (int64_t j = 0; j < C; ++j) sum += pr[j];
+    const double q = pr[t] / sum;
+    if (dp) {
+      auto g = [&](int64_t j) { return j != t || is_clipped(q) ? 0.0 : -1.0 / q; };
+      renormalization_backward(dp + r * C, pr, sum, g, C, inv_b);
+    }
+    return -std::log(clip_probability(q));
+  }) * inv_b;
+}
+
+double binary_crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
+  const double scale = 1.0 / (double(B) * double(C));
+  return batch_sum(B, C, [&](int64_t r) {
+    double loss = 0.0;
+    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
+      const double q = clip_probability(p[j]), t = y[j];
+      loss -= t * std::log(q) + (1.0 - t) * std::log(1.0 - q);
+      if (dp) dp[j] = is_clipped(p[j]) ? 0.0f : float((-t / q + (1.0 - t) / (1.0 - q)) * scale);
+    }
+    return loss;
+  }) * scale;
+}
+
+double sigmoid_binary_crossentropy(float* dz, const float* z, const float* y, int64_t B,
+                                   int64_t C) {
+  const double scale = 1.0 / (double(B) * double(C));
+  return batch_sum(B, C, [&](int64_t r) {
+    double loss = 0.0;
+    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
+      const double v = z[j], t = y[j];
+      loss += std::max(v, 0.0) - v * t + std::log1p(std::exp(-std::abs(v)));
+      if (dz) {
+        const double sigmoid = v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v));
+        dz[j] = float((sigmoid - t) * scale);
+      }
+    }
+    return loss;
+  }) * scale;
+}
+
+double mean_squared_error(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
+  const double scale = 1.0 / (double(B) * double(C));
+  return batch_sum(B, C, [&](int64_t r) {
+    double loss = 0.0;
+    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
+      const double d = double(p[j]) - y[j];
+      loss += d * d;
+      if (dp) dp[j] = float(2.0 * d * scale);
+    }
+    return loss;
+  }) * scale;
+}
+
+double mean_absolute_error(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
+  const double scale = 1.0 / (double(B) * double(C));
+  return batch_sum(B, C, [&](int64_t r) {
+    double loss = 0.0;
+    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
+      const double d = double(p[j]) - y[j];
+      loss += std::abs(d);
+      if (dp) dp[j] = float((d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) * scale);
+    }
+    return loss;
+  }) * scale;
+}
+
+}  // namespace fastdnn

@@ -1,0 +1,91 @@
+#include "kernels/matmul.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+
+#include "kernels/parallel.h"
+
+namespace fastdnn {
+
+namespace {
+
+using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatMap = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
+using ConstMatMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
+
+// A tile smaller than this many multiply-adds is not worth a thread (~20 us).
+constexpr int64_t kMinTileWork = int64_t(1) << 20;
+constexpr int64_t kMaxTiles = 64;
+
+// How the output is cut into tiles: a function of the shapes only (see parallel.h).
+// Columns are split first (each tile then streams all of A), rows when N is narrow.
+struct Tiling {
+  int64_t row_tiles = 1, col_tiles = 1;
+};
+
+Tiling choose_tiling(int64_t M, int64_t N, int64_t K) {
+  int64_t tiles = 1;  // a power of two, so that 2 or 4 threads share them evenly
+  while (tiles < kMaxTiles && M * N * K >= 2 * tiles * kMinTileWork) tiles *= 2;
+  Tiling t;
+  while (t.col_tiles < tiles && N >= 64 * t.col_tiles) t.col_tiles *= 2;  // >= 32 columns each
+  t.row_tiles = std::min(tiles / t.col_tiles, (M + 7) / 8);
+  return t;
+}
+
+// [begin, end) of part `i` of `parts` over `n`, with boundaries on multiples of `align`.
+void split(int64_t n, int64_t parts, int64_t i, int64_t align, int64_t* begin, int64_t* end) {
+  const int64_t step = ((n + parts - 1) / parts + align - 1) / align * align;
+  *begin = std::min(n, i * step);
+  *end = std::min(n, (i + 1) * step);
+}
+
+}  // namespace
+
+void matmul(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
+            bool a_transposed, bool b_transposed) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    std::fill(C, C + M * N, 0.0f);
+    return;
+  }
+  const Tiling tiling = choose_tiling(M, N, K);
+  parallel_for(tiling.row_tiles * tiling.col_tiles, [&](int64_t tile) {
+    int64_t m0, m1, n0, n1;
+    split(M, tiling.row_tiles, tile / tiling.col_tiles, 8, &m0, &m1);
+    split(N, tiling.col_tiles, tile % tiling.col_tiles, 16, &n0, &n1);
+    if (m0 >= m1 || n0 >= n1) return;
+    MatMap c(C + m0 * N + n0, m1 - m0, n1 - n0, Eigen::OuterStride<>(N));
+    const bool a_t = a_transposed, b_t = b_transposed;
+    // Each case is one single-threaded Eigen product over the tile.
+    if (!a_t && !b_t) {
+      c.noalias() = ConstMatMap(A + m0 * K, m1 - m0, K, Eigen::OuterStride<>(K)) *
+                    ConstMatMap(B + n0, K, n1 - n0, Eigen::OuterStride<>(N));
+    } else if (!a_t && b_t) {
+      c.noalias() = ConstMatMap(A + m0 * K, m1 - m0, K, Eigen::OuterStride<>(K)) *
+                    ConstMatMap(B + n0 * K, n1 - n0, K, Eigen::OuterStride<>(K)).transpose();
+    } else if (a_t && !b_t) {
+      c.noalias() = ConstMatMap(A + m0, K, m1 - m0, Eigen::OuterStride<>(M)).transpose() *
+                    ConstMatMap(B + n0, K, n1 - n0, Eigen::OuterStride<>(N));
+    } else {
+      c.noalias() = ConstMatMap(A + m0, K, m1 - m0, Eigen::OuterStride<>(M)).transpose() *
+                    ConstMatMap(B + n0 * K, n1 - n0, K, Eigen::OuterStride<>(K)).transpose();
+    }
+  });
+}
+
+void matmul_naive(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
+                  bool a_transposed, bool b_transposed) {
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      float sum = 0.0f;
+      for (int64_t k = 0; k < K; ++k) {
+        const float a = a_transposed ? A[k * M + i] : A[i * K + k];
+        const float b = b_transposed ? B[j * K + k] : B[k * N + j];
+        sum += a * b;
+      }
+      C[i * N + j] = sum;
+    }
+  }
+}
+
+}  // namespace fastdnn

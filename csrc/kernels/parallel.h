@@ -1,0 +1,85 @@
+// Threads, and the rule that keeps results independent of them.
+//
+// Every parallel loop in fastdnn runs over chunks that the caller derives from
+// the shapes alone. A chunk is always computed whole by one thread, so the
+// number of threads decides only who computes a chunk, never how: the same
+// inputs give bitwise the same outputs on 1 thread or on 8.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace fastdnn {
+
+int num_threads();             // threads fastdnn may use
+void set_num_threads(int n);   // n >= 1
+
+// Elementwise work below this many elements runs on the calling thread: a
+// parallel region costs microseconds, as much as the work itself.
+constexpr int64_t kElementChunk = 1 << 15;
+
+// body(chunk) for chunk in [0, chunks).
+template <class Body>
+void parallel_for(int64_t chunks, Body body) {
+  const int64_t threads = std::min<int64_t>(num_threads(), chunks);
+  if (threads <= 1) {
+    for (int64_t c = 0; c < chunks; ++c) body(c);
+    return;
+  }
+#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) body(c);
+}
+
+// body(begin, end) over [0, n) in fixed chunks of kElementChunk elements.
+template <class Body>
+void parallel_elementwise(int64_t n, Body body) {
+  const int64_t chunks = (n + kElementChunk - 1) / kElementChunk;
+  parallel_for(chunks, [&](int64_t c) {
+    body(c * kElementChunk, std::min(n, (c + 1) * kElementChunk));
+  });
+}
+
+// body(row_begin, row_end) over the rows of a (rows, cols) buffer, in fixed
+// chunks of whole rows of about kElementChunk elements each.
+template <class Body>
+void parallel_rows(int64_t rows, int64_t cols, Body body) {
+  const int64_t per_chunk = std::max<int64_t>(1, kElementChunk / std::max<int64_t>(1, cols));
+  parallel_for((rows + per_chunk - 1) / per_chunk, [&](int64_t c) {
+    body(c * per_chunk, std::min(rows, (c + 1) * per_chunk));
+  });
+}
+
+// body(col_begin, col_end) over blocks of kColumnBlock columns of a (rows, cols)
+// buffer: the shape of reductions over the batch (a column's rows are always
+// added in order by one thread).
+constexpr int64_t kColumnBlock = 256;
+template <class Body>
+void parallel_column_blocks(int64_t rows, int64_t cols, Body body) {
+  const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+  auto run = [&](int64_t b) { body(b * kColumnBlock, std::min(cols, (b + 1) * kColumnBlock)); };
+  if (rows * cols < kElementChunk) {
+    for (int64_t b = 0; b < blocks; ++b) run(b);
+  } else {
+    parallel_for(blocks, run);
+  }
+}
+
+// Σ term(i) over [0, n), in fixed chunks of `per_chunk` items whose partial
+// sums are added in chunk order: the total does not depend on the thread count.
+template <class Term>
+double deterministic_sum(int64_t n, int64_t per_chunk, Term term) {
+  const int64_t chunks = (n + per_chunk - 1) / per_chunk;
+  auto chunk_sum = [&](int64_t c) {
+    double sum = 0.0;
+    for (int64_t i = c * per_chunk; i < std::min(n, (c + 1) * per_chunk); ++i) sum += term(i);
+    return sum;
+  };
+  if (chunks <= 1) return chunks == 1 ? chunk_sum(0) : 0.0;
+  std::vector<double> partial(chunks, 0.0);
+  parallel_for(chunks, [&](int64_t c) { partial[c] = chunk_sum(c); });
+  double total = 0.0;
+  for (double s : partial) total += s;
+  return total;
+}
+
+}  // namespace fastdnn
