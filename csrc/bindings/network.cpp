@@ -73,6 +73,8 @@ Every call that runs the network releases the GIL.)doc")
           "iterations", [](Network& n) { return n.iterations; },
           [](Network& n, py::handle v) { n.iterations = integer_in(v, "iterations", 0, int64_t(1) << 62); },
           "Optimizer steps taken (Keras' optimizer.iterations); also keys the dropout masks.")
+      .def_property_readonly("step_seconds", [](Network& n) { return n.step_seconds; },
+                             "Wall time spent inside the C++ train_step so far.")
       .def_property(
           "u_product", [](Network& n) { return n.optimizer().u_product(); },
           [](Network& n, py::handle v) { n.optimizer().u_product() = finite_number(v, "u_product"); },

@@ -1,6 +1,7 @@
 #include "engine/network.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -90,6 +91,7 @@ void Network::prepare_training(int64_t rows) {
 }
 
 BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, float lr) {
+  const auto start = std::chrono::steady_clock::now();
   require_finite("x", x, rows, spec_.input_width);
   if (y.values) require_finite("y", y.values, rows, y.width);
   prepare_training(rows);
@@ -104,6 +106,7 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
   result.loss += penalty(true);
   optimizer_->step(params_, lr, iterations + 1);
   ++iterations;
+  step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

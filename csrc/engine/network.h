@@ -55,6 +55,7 @@ class Network {
   const NetworkSpec& spec() const { return spec_; }
   int64_t output_width() const { return widths_.back(); }
   int64_t iterations = 0;  // optimizer steps taken; also keys the random streams
+  double step_seconds = 0.0;  // wall time spent inside train_step, to measure what lies outside it
   // Every caller that runs the network holds it (the bindings do): one batch at a time.
   std::mutex mutex;
 

@@ -1,0 +1,126 @@
+"""Threads: results that do not depend on them, and steps that let Python run."""
+
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fastdnn
+from engine_helpers import dense_relu_bn_net, make_network, snapshot
+
+
+@pytest.fixture
+def restore_threads():
+    before = fastdnn.get_num_threads()
+    yield
+    fastdnn.set_num_threads(before)
+
+
+def train_wide_net(threads):
+    """Products, batch reductions and dropout masks all big enough to be split."""
+    fastdnn.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=256)
+    ops = [
+        {"kind": "dense", "units": 300},
+        {"kind": "activation", "activation": "elu"},
+        {"kind": "batch_normalization", "momentum": 0.9},
+        {"kind": "dropout", "rate": 0.25, "seed": 11},
+        {"kind": "dense", "units": 300},
+        {"kind": "rrelu", "seed": 12},
+        {"kind": "dense", "units": 10},
+        {"kind": "activation", "activation": "softmax"},
+    ]
+    net = make_network(784, ops, {"kind": "sparse_categorical_crossentropy"}, {"kind": "adam"}, seed=3)
+    losses = [net.train_step(x, y, 1e-3)[0] for _ in range(5)]
+    return losses, snapshot(net), net.predict(x)
+
+
+def test_training_is_bitwise_identical_on_one_and_two_threads(restore_threads):
+    losses_1, weights_1, predictions_1 = train_wide_net(1)
+    losses_2, weights_2, predictions_2 = train_wide_net(2)
+    assert losses_1 == losses_2
+    for a, b in zip(weights_1, weights_2):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(predictions_1, predictions_2)
+
+
+def test_set_num_threads_rejects_nonsense(restore_threads):
+    with pytest.raises(ValueError, match="n must be in"):
+        fastdnn.set_num_threads(0)
+    with pytest.raises(TypeError):
+        fastdnn.set_num_threads("two")
+    fastdnn.set_num_threads(1)
+    assert fastdnn.get_num_threads() == 1
+
+
+def test_a_training_step_releases_the_gil():
+    """Another Python thread makes progress while the 20-layer net trains.
+
+    The switch interval is made huge, so neither thread is ever made to hand
+    the GIL over: the spinning thread gives it up only in time.sleep(0), and
+    the main thread only where C++ releases it. The counter can move between
+    the two reads only if a step released the GIL.
+    """
+    net = dense_relu_bn_net(layers=20, units=100)
+    rng = np.random.default_rng(0)
+    x = rng.random((1024, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=1024)
+    counter = [0]
+    started, stop = threading.Event(), threading.Event()
+
+    def spin():
+        started.set()
+        while not stop.is_set():
+            counter[0] += 1
+            time.sleep(0)
+
+    old_interval = sys.getswitchinterval()
+    thread = threading.Thread(target=spin)
+    thread.start()
+    started.wait()
+    sys.setswitchinterval(1000.0)
+    try:
+        before = counter[0]
+        for _ in range(3):
+            net.train_step(x, y, 0.01)
+        during = counter[0] - before
+    finally:
+        stop.set()
+        sys.setswitchinterval(old_interval)
+        thread.join()
+    assert during > 0
+
+
+def test_predict_from_several_threads_at_once_gives_the_single_threaded_answer():
+    net = dense_relu_bn_net(layers=4, units=64)
+    rng = np.random.default_rng(1)
+    xs = [rng.random((200, 784), dtype=np.float32) for _ in range(4)]
+    expected = [net.predict(x) for x in xs]
+    results = [None] * 4
+
+    def work(i):
+        for _ in range(5):
+            results[i] = net.predict(xs[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r, e in zip(results, expected):
+        np.testing.assert_array_equal(r, e)
+
+
+def test_same_seed_same_masks_different_seed_different_masks():
+    def gradient(seed):
+        ops = [{"kind": "dropout", "rate": 0.5, "seed": seed}, {"kind": "dense", "units": 32, "use_bias": False}]
+        net = make_network(32, ops)
+        net.compute_gradients(np.ones((16, 32), np.float32), np.zeros((16, 32), np.float32))
+        return net.parameters()[0]["grad"].copy()
+
+    np.testing.assert_array_equal(gradient(1), gradient(1))
+    assert not np.array_equal(gradient(1), gradient(2))
