@@ -155,7 +155,7 @@ def test_train_batches_checks_order_batch_size_and_learning_rates(net):
         ([{"kind": "batch_normalization", "epsilon": 0}], "epsilon'] must be > 0"),
         ([{"kind": "activation", "activation": "relu7"}], "unknown activation 'relu7'; known: .*elu.*gelu"),
         ([{"kind": "rrelu", "lower": 0.5, "upper": 0.1}], "must be <= upper"),
-        ([{"kind": "dense", "units": 2, "kernel_l2": -1}], r"kernel_l2'\] must be in \[0, inf\]"),
+        ([{"kind": "dense", "units": 2, "kernel_l2": -1}], r"kernel_l2'\] must be in \[0, inf\)"),
         (["dense"], r"ops\[0\] must be a dict"),
     ],
 )

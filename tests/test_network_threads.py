@@ -11,13 +11,6 @@ import fastdnn
 from engine_helpers import dense_relu_bn_net, make_network, snapshot
 
 
-@pytest.fixture
-def restore_threads():
-    before = fastdnn.get_num_threads()
-    yield
-    fastdnn.set_num_threads(before)
-
-
 def train_wide_net(threads):
     """Products, batch reductions and dropout masks all big enough to be split."""
     fastdnn.set_num_threads(threads)

@@ -108,7 +108,8 @@ double number_in(py::handle obj, const char* name, double low, double high, bool
   const double v = finite_number(obj, name);
   if (v < low || v > high || (high_open && v == high)) {
     std::ostringstream s;
-    s << name << " must be in [" << low << ", " << high << (high_open ? ")" : "]") << "; got " << v;
+    s << name << " must be in [" << low << ", " << high << (high_open || std::isinf(high) ? ")" : "]")
+      << "; got " << v;
     throw py::value_error(s.str());
   }
   return v;

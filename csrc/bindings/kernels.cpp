@@ -1,6 +1,8 @@
 // fastdnn._core.kernels: each kernel on NumPy arrays, for tests and for people
 // checking the engine's math. Inputs are validated and converted; outputs are new arrays.
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "bindings/checks.h"
 #include "bindings/specs.h"
@@ -41,6 +43,12 @@ void activation_from_kwargs(const std::string& name, py::kwargs kwargs, Activati
 }
 
 py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::handle y_pred, bool from_logits) {
+  static const char* known[] = {"sparse_categorical_crossentropy", "categorical_crossentropy",
+                                "binary_crossentropy", "mean_squared_error", "mean_absolute_error"};
+  if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
+    throw py::value_error("unknown loss '" + name + "'; known: binary_crossentropy, categorical_crossentropy, "
+                          "mean_absolute_error, mean_squared_error, sparse_categorical_crossentropy");
+  }
   auto P = matrix(y_pred, "y_pred");
   const int64_t B = P.shape(0), C = P.shape(1);
   py::array_t<float> grad = new_array({B, C});
@@ -58,14 +66,10 @@ py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::hand
   } else if (name == "binary_crossentropy") {
     loss = from_logits ? sigmoid_binary_crossentropy(g, P.data(), Y.data(), B, C)
                        : binary_crossentropy(g, P.data(), Y.data(), B, C);
-  } else if (name == "mean_squared_error" || name == "mean_absolute_error") {
+  } else {
     if (from_logits) throw py::value_error("from_logits applies to the cross-entropy losses only");
     loss = name == "mean_squared_error" ? mean_squared_error(g, P.data(), Y.data(), B, C)
                                         : mean_absolute_error(g, P.data(), Y.data(), B, C);
-  } else {
-    throw py::value_error("unknown loss '" + name + "'; known: sparse_categorical_crossentropy, "
-                          "categorical_crossentropy, binary_crossentropy, mean_squared_error, "
-                          "mean_absolute_error");
   }
   return py::make_tuple(loss, grad);
 }
@@ -128,7 +132,7 @@ void bind_kernels(py::module_& parent) {
                                       py::handle var, py::handle momentum) {
     auto mm = vector(moving_mean, "moving_mean"), mv = vector(moving_variance, "moving_variance", mm.shape(0));
     auto m1 = vector(mean, "mean", mm.shape(0)), v1 = vector(var, "var", mm.shape(0));
-    const float mom = float(number_in(momentum, "momentum", 0.0, 1.0, false));
+    const double mom = number_in(momentum, "momentum", 0.0, 1.0, false);
     const int64_t C = mm.shape(0);
     py::array_t<float> new_mm = new_array({C}), new_mv = new_array({C});
     std::copy(mm.data(), mm.data() + C, new_mm.mutable_data());
@@ -221,7 +225,7 @@ void bind_kernels(py::module_& parent) {
   auto bind_dropout = [&m](const char* name, auto forward) {
     m.def(name, [forward](py::handle x, py::handle rate, py::handle seed, py::handle stream) {
       auto X = any_array(x, "x");
-      const float r = float(number_in(rate, "rate", 0.0, 1.0, true));
+      const double r = number_in(rate, "rate", 0.0, 1.0, true);
       std::vector<int64_t> shape(X.shape(), X.shape() + X.ndim());
       py::array_t<float> y = new_array(shape), mask = new_array(shape);
       forward(y.mutable_data(), mask.mutable_data(), X.data(), X.size(), r, seed_of(seed, "seed"), seed_of(stream, "stream"));
@@ -243,6 +247,10 @@ void bind_kernels(py::module_& parent) {
         "(mean loss, d loss / d y_pred) for a named Keras loss.");
 
   m.def("accuracy_hits", [](const std::string& metric, py::handle y_true, py::handle y_pred, double threshold) {
+    if (metric != "sparse_categorical_accuracy" && metric != "categorical_accuracy" && metric != "binary_accuracy") {
+      throw py::value_error("unknown metric '" + metric + "'; known: binary_accuracy, categorical_accuracy, "
+                            "sparse_categorical_accuracy");
+    }
     auto P = matrix(y_pred, "y_pred");
     const int64_t B = P.shape(0), C = P.shape(1);
     if (metric == "sparse_categorical_accuracy") {
@@ -251,9 +259,7 @@ void bind_kernels(py::module_& parent) {
     }
     auto Y = matrix(y_true, "y_true", B, C);
     if (metric == "categorical_accuracy") return double(categorical_hits(P.data(), Y.data(), B, C));
-    if (metric == "binary_accuracy") return binary_hits(P.data(), Y.data(), B, C, float(threshold));
-    throw py::value_error("unknown metric '" + metric + "'; known: sparse_categorical_accuracy, "
-                          "categorical_accuracy, binary_accuracy");
+    return binary_hits(P.data(), Y.data(), B, C, float(threshold));
   }, arg("metric"), arg("y_true"), arg("y_pred"), arg("threshold") = 0.5);
 
   m.def("regularize", [](py::handle w, py::handle l1, py::handle l2) {
@@ -271,6 +277,9 @@ void bind_kernels(py::module_& parent) {
     auto G = matrix(gradients, "gradients", -1, n);
     const int64_t T = G.shape(0);
     auto LR = vector(learning_rates, "learning_rates", T);
+    for (int64_t t = 0; t < T; ++t) {
+      if (!std::isfinite(LR.data()[t])) throw py::value_error("learning_rates must be finite");
+    }
     ParamStore store;
     store.add({"w", 0, n, 0, true});
     store.allocate();

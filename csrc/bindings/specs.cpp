@@ -1,5 +1,6 @@
 #include "bindings/specs.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 
@@ -46,17 +47,30 @@ void read_activation(Settings& s, Activation* f, ActivationParams* p) {
       {"hard_sigmoid", Activation::HardSigmoid}, {"hard_swish", Activation::HardSwish},
       {"hard_silu", Activation::HardSwish},   {"exponential", Activation::Exponential},
   };
+  // The parameters each activation takes (Keras' keyword arguments).
+  static const std::map<std::string, std::vector<std::string>> takes = {
+      {"relu", {"negative_slope", "max_value", "threshold"}},
+      {"leaky_relu", {"negative_slope"}},
+      {"elu", {"alpha"}},
+      {"gelu", {"approximate"}},
+  };
   const std::string name = s.string("activation", "linear");
   *f = lookup(names, name, "activation");
+  const auto it = takes.find(name);
+  const std::vector<std::string> allowed = it == takes.end() ? std::vector<std::string>{} : it->second;
+  for (const char* key : {"alpha", "negative_slope", "max_value", "threshold", "approximate"}) {
+    if (!s.has(key) || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw py::value_error(s.name(key) + " does not apply to activation '" + name + "' (it takes " +
+                          (list.empty() ? std::string("no parameters") : list) + ")");
+  }
   // Keras' defaults: activations.leaky_relu's slope is 0.2 (the LeakyReLU layer's 0.3 is set by Python).
   p->alpha = float(s.number("alpha", 1.0, -kInf, kInf));
   p->negative_slope = float(s.number("negative_slope", name == "leaky_relu" ? 0.2 : 0.0, -kInf, kInf));
   p->max_value = float(s.number("max_value", name == "relu6" ? 6.0 : kInf, 0.0, kInf));
   p->threshold = float(s.number("threshold", 0.0, -kInf, kInf));
-  if (s.flag("approximate", false)) {
-    if (*f != Activation::GELU) throw py::value_error(s.name("approximate") + " applies to gelu only");
-    *f = Activation::GELUTanh;
-  }
+  if (s.flag("approximate", false)) *f = Activation::GELUTanh;
 }
 
 OpSpec parse_op(py::handle obj, int index) {
@@ -81,9 +95,9 @@ OpSpec parse_op(py::handle obj, int index) {
       op.bias_regularizer = read_regularizer(s, "bias");
       break;
     case OpKind::BatchNorm:
-      op.momentum = float(s.number("momentum", 0.99, 0.0, 1.0));
-      op.epsilon = float(s.number("epsilon", 1e-3, 0.0, kInf));
-      if (op.epsilon <= 0.0f) throw py::value_error(s.name("epsilon") + " must be > 0");
+      op.momentum = s.number("momentum", 0.99, 0.0, 1.0);
+      op.epsilon = s.number("epsilon", 1e-3, 0.0, kInf);
+      if (op.epsilon <= 0.0) throw py::value_error(s.name("epsilon") + " must be > 0");
       op.center = s.flag("center", true);
       op.scale = s.flag("scale", true);
       break;
@@ -95,14 +109,14 @@ OpSpec parse_op(py::handle obj, int index) {
       op.alpha_regularizer = read_regularizer(s, "alpha");
       break;
     case OpKind::RReLU:
-      op.lower = float(s.number("lower", 1.0 / 8.0, -kInf, kInf));
-      op.upper = float(s.number("upper", 1.0 / 3.0, -kInf, kInf));
+      op.lower = s.number("lower", 1.0 / 8.0, -kInf, kInf);
+      op.upper = s.number("upper", 1.0 / 3.0, -kInf, kInf);
       if (op.lower > op.upper) throw py::value_error(s.name("lower") + " must be <= upper");
       op.seed = read_seed(s, index);
       break;
     case OpKind::Dropout:
     case OpKind::AlphaDropout:
-      op.rate = float(s.number("rate", 0.0, 0.0, 1.0, /*high_open=*/true));
+      op.rate = s.number("rate", 0.0, 0.0, 1.0, /*high_open=*/true);
       op.seed = read_seed(s, index);
       break;
   }
@@ -157,26 +171,26 @@ OptimizerSpec parse_optimizer(py::handle obj) {
   const bool is_sgd = o.kind == OptimizerKind::SGD, is_rms = o.kind == OptimizerKind::RMSprop;
   const bool adam_like = o.kind == OptimizerKind::Adam || o.kind == OptimizerKind::AdamW ||
                          o.kind == OptimizerKind::Adamax || o.kind == OptimizerKind::Nadam;
-  if (is_sgd || is_rms) o.momentum = float(s.number("momentum", 0.0, 0.0, 1.0));
+  if (is_sgd || is_rms) o.momentum = s.number("momentum", 0.0, 0.0, 1.0);
   if (is_sgd) o.nesterov = s.flag("nesterov", false);
   if (adam_like) {
-    o.beta_1 = float(s.number("beta_1", 0.9, 0.0, 1.0, true));
-    o.beta_2 = float(s.number("beta_2", 0.999, 0.0, 1.0, true));
+    o.beta_1 = s.number("beta_1", 0.9, 0.0, 1.0, true);
+    o.beta_2 = s.number("beta_2", 0.999, 0.0, 1.0, true);
   }
-  if (!is_sgd) o.epsilon = float(s.number("epsilon", 1e-7, 0.0, kInf));
+  if (!is_sgd) o.epsilon = s.number("epsilon", 1e-7, 0.0, kInf);
   if (o.kind == OptimizerKind::Adam || o.kind == OptimizerKind::AdamW) o.amsgrad = s.flag("amsgrad", false);
   if (is_rms || o.kind == OptimizerKind::Adadelta) {
-    o.rho = float(s.number("rho", o.kind == OptimizerKind::Adadelta ? 0.95 : 0.9, 0.0, 1.0));
+    o.rho = s.number("rho", o.kind == OptimizerKind::Adadelta ? 0.95 : 0.9, 0.0, 1.0);
   }
   if (is_rms) o.centered = s.flag("centered", false);
   if (o.kind == OptimizerKind::Adagrad) {
-    o.initial_accumulator_value = float(s.number("initial_accumulator_value", 0.1, 0.0, kInf));
+    o.initial_accumulator_value = s.number("initial_accumulator_value", 0.1, 0.0, kInf);
   }
-  o.weight_decay = float(s.number("weight_decay", o.kind == OptimizerKind::AdamW ? 0.004 : 0.0, 0.0, kInf));
-  o.clipnorm = float(s.number("clipnorm", 0.0, 0.0, kInf));
-  o.clipvalue = float(s.number("clipvalue", 0.0, 0.0, kInf));
-  o.global_clipnorm = float(s.number("global_clipnorm", 0.0, 0.0, kInf));
-  if (o.clipnorm > 0.0f && o.global_clipnorm > 0.0f) {
+  o.weight_decay = s.number("weight_decay", o.kind == OptimizerKind::AdamW ? 0.004 : 0.0, 0.0, kInf);
+  o.clipnorm = s.number("clipnorm", 0.0, 0.0, kInf);
+  o.clipvalue = s.number("clipvalue", 0.0, 0.0, kInf);
+  o.global_clipnorm = s.number("global_clipnorm", 0.0, 0.0, kInf);
+  if (o.clipnorm > 0.0 && o.global_clipnorm > 0.0) {
     throw py::value_error("optimizer: clipnorm and global_clipnorm cannot both be set (as in Keras)");
   }
   s.finish();

@@ -25,7 +25,7 @@ struct OpSpec {
   bool use_bias = true;
   Regularizer kernel_regularizer, bias_regularizer;
   // BatchNorm
-  float momentum = 0.99f, epsilon = 1e-3f;
+  double momentum = 0.99, epsilon = 1e-3;
   bool center = true, scale = true;
   // Activation
   Activation activation = Activation::Linear;
@@ -34,9 +34,9 @@ struct OpSpec {
   bool shared_alpha = false;
   Regularizer alpha_regularizer;
   // RReLU
-  float lower = 1.0f / 8.0f, upper = 1.0f / 3.0f;
+  double lower = 1.0 / 8.0, upper = 1.0 / 3.0;
   // Dropout, AlphaDropout (rate in [0, 1)); RReLU and both dropouts draw from `seed`
-  float rate = 0.0f;
+  double rate = 0.0;
   uint64_t seed = 0;
 };
 

@@ -41,13 +41,13 @@ class BatchNormOp : public Op {
     batch_stats_ = pass.training && spec.trainable;
     if (batch_stats_) {
       batchnorm_forward_train(ws.out(spec.output), xhat_.data(), mean_.data(), var_.data(),
-                              inv_std_.data(), ws.in(spec.input), gamma, beta, B, C, spec.epsilon);
+                              inv_std_.data(), ws.in(spec.input), gamma, beta, B, C, float(spec.epsilon));
       if (pass.update_moving_stats) {
         batchnorm_update_moving(moving_mean, moving_var, mean_.data(), var_.data(), C, spec.momentum);
       }
     } else {
       batchnorm_inference_coefficients(scale_.data(), shift_.data(), gamma, beta, moving_mean,
-                                       moving_var, C, spec.epsilon);
+                                       moving_var, C, float(spec.epsilon));
       batchnorm_forward_infer(ws.out(spec.output), ws.in(spec.input), scale_.data(), shift_.data(), B, C);
     }
   }

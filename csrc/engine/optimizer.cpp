@@ -14,14 +14,14 @@ namespace {
 std::vector<std::string> slot_names(const OptimizerSpec& s) {
   switch (s.kind) {
     case OptimizerKind::SGD:
-      return s.momentum != 0.0f ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
+      return s.momentum != 0.0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
     case OptimizerKind::Adam:
     case OptimizerKind::AdamW:
       if (s.amsgrad) return {"momentum", "velocity", "velocity_hat"};
       return {"momentum", "velocity"};
     case OptimizerKind::RMSprop: {
       std::vector<std::string> names{"velocity"};
-      if (s.momentum > 0.0f) names.push_back("momentum");
+      if (s.momentum > 0.0) names.push_back("momentum");
       if (s.centered) names.push_back("average_gradient");
       return names;
     }
@@ -40,7 +40,7 @@ Optimizer::Optimizer(const OptimizerSpec& spec, int64_t size) : spec_(spec), siz
     slots_.back().buffer.reserve(std::max<int64_t>(size, 1));
   }
   if (spec.kind == OptimizerKind::Adagrad) {
-    std::fill(slot("accumulator"), slot("accumulator") + size, spec.initial_accumulator_value);
+    std::fill(slot("accumulator"), slot("accumulator") + size, float(spec.initial_accumulator_value));
   }
 }
 
@@ -51,28 +51,29 @@ float* Optimizer::slot(const char* name) {
   return nullptr;
 }
 
+// Keras' _clip_gradients: clipnorm, else global_clipnorm, else clipvalue.
 void Optimizer::clip(ParamStore& params) {
   float* g = params.trainable_grads();
-  if (spec_.global_clipnorm > 0.0f) {  // g·c/max(‖g‖, c) over all gradients
-    const double norm = std::sqrt(sum_of_squares(g, size_));
-    if (norm > spec_.global_clipnorm) scale_in_place(g, size_, float(spec_.global_clipnorm / norm));
-  }
-  if (spec_.clipnorm > 0.0f) {  // the same, per variable
+  if (spec_.clipnorm > 0.0) {  // g·c/max(‖g‖, c), per variable
     for (const ParamInfo& p : params.infos()) {
       if (!p.trainable) continue;
       const double norm = std::sqrt(sum_of_squares(g + p.offset, p.size()));
       if (norm > spec_.clipnorm) scale_in_place(g + p.offset, p.size(), float(spec_.clipnorm / norm));
     }
+  } else if (spec_.global_clipnorm > 0.0) {  // the same over all gradients
+    const double norm = std::sqrt(sum_of_squares(g, size_));
+    if (norm > spec_.global_clipnorm) scale_in_place(g, size_, float(spec_.global_clipnorm / norm));
+  } else if (spec_.clipvalue > 0.0) {
+    clip_by_value(g, size_, float(spec_.clipvalue));
   }
-  if (spec_.clipvalue > 0.0f) clip_by_value(g, size_, spec_.clipvalue);
 }
 
-void Optimizer::step(ParamStore& params, float lr, int64_t t) {
+void Optimizer::step(ParamStore& params, double lr, int64_t t) {
   if (size_ == 0) return;
   float* w = params.trainable_values();
   const float* g = params.trainable_grads();
   clip(params);
-  if (spec_.weight_decay > 0.0f) decay_weights(w, size_, lr, spec_.weight_decay);
+  if (spec_.weight_decay > 0.0) decay_weights(w, size_, float(lr * spec_.weight_decay));
   const OptimizerSpec& s = spec_;
   switch (s.kind) {
     case OptimizerKind::SGD:

@@ -15,16 +15,16 @@ enum class OptimizerKind { SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax,
 // Keras 3's defaults; rho is RMSprop's (Adadelta's default of 0.95 is set by the caller).
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::SGD;
-  float momentum = 0.0f;  // SGD, RMSprop
+  double momentum = 0.0;  // SGD, RMSprop
   bool nesterov = false;  // SGD
-  float beta_1 = 0.9f, beta_2 = 0.999f;
-  float epsilon = 1e-7f;
+  double beta_1 = 0.9, beta_2 = 0.999;
+  double epsilon = 1e-7;
   bool amsgrad = false;                    // Adam, AdamW
-  float rho = 0.9f;                        // RMSprop, Adadelta
+  double rho = 0.9;                        // RMSprop, Adadelta
   bool centered = false;                   // RMSprop
-  float initial_accumulator_value = 0.1f;  // Adagrad
-  float weight_decay = 0.0f;               // decoupled; AdamW's default of 0.004 is set by the caller
-  float clipnorm = 0.0f, clipvalue = 0.0f, global_clipnorm = 0.0f;  // 0: off
+  double initial_accumulator_value = 0.1;  // Adagrad
+  double weight_decay = 0.0;               // decoupled; AdamW's default of 0.004 is set by the caller
+  double clipnorm = 0.0, clipvalue = 0.0, global_clipnorm = 0.0;  // 0: off; at most one applies
 };
 
 class Optimizer {
@@ -32,7 +32,7 @@ class Optimizer {
   Optimizer(const OptimizerSpec& spec, int64_t size);
 
   // One update of the trainable values from their gradients; t = iterations + 1.
-  void step(ParamStore& params, float learning_rate, int64_t t);
+  void step(ParamStore& params, double learning_rate, int64_t t);
 
   // Named state buffers, each `size` floats laid out like the trainable buffer,
   // and Nadam's running product of momentum coefficients.

@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/parallel.h"
@@ -10,25 +11,70 @@ namespace fastdnn {
 
 namespace {
 
-// Eigen's array functions (exp, expm1, tanh, erf, logistic) are vectorized:
-// they are why these kernels are written as array expressions.
-using Array = Eigen::Map<Eigen::ArrayXf>;
-using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+// Eigen's array functions (exp, expm1, tanh, erf) are vectorized, which is why
+// these kernels are array expressions. They are applied to fixed blocks of 16
+// floats copied into aligned locals, so every element takes the same SIMD path
+// whatever its address or its position in the buffer: the same input always
+// gives the same bits (Eigen would otherwise peel unaligned heads and tails
+// into scalar code that rounds differently).
+constexpr int kBlock = 16;
+using Block = Eigen::Array<float, kBlock, 1>;
+
+// out[i] = f(a[i], b[i], c[i]) over [0, n); b and c may be null (read as 0).
+template <class F>
+void blockwise(float* out, const float* a, const float* b, const float* c, int64_t n, F f) {
+  parallel_elementwise(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i += kBlock) {
+      const int64_t len = std::min<int64_t>(kBlock, end - i);
+      Block A = Block::Zero(), B = Block::Zero(), C = Block::Zero();
+      std::copy(a + i, a + i + len, A.data());
+      if (b) std::copy(b + i, b + i + len, B.data());
+      if (c) std::copy(c + i, c + i + len, C.data());
+      const Block R = f(A, B, C);
+      std::copy(R.data(), R.data() + len, out + i);
+    }
+  });
+}
+
+// Σ v[0..n) in a fixed order: 16 lanes, then the lanes in order.
+float fixed_order_sum(const float* v, int64_t n) {
+  Block lanes = Block::Zero();
+  for (int64_t i = 0; i < n; i += kBlock) {
+    Block chunk = Block::Zero();
+    std::copy(v + i, v + std::min<int64_t>(n, i + kBlock), chunk.data());
+    lanes += chunk;
+  }
+  float sum = 0.0f;
+  for (int k = 0; k < kBlock; ++k) sum += lanes[k];
+  return sum;
+}
 
 constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
 constexpr float kSeluScale = 1.0507009873554804934193349852946f;
-constexpr float kSqrtHalf = 0.70710678118654752440f;       // 1/√2
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;     // 1/√(2π)
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;    // √(2/π)
+constexpr float kSqrtHalf = 0.70710678118654752440f;     // 1/√2
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1/√(2π)
+constexpr float kSqrt2OverPi = 0.79788456080286535588f;  // √(2/π)
 constexpr float kGeluCubic = 0.044715f;
 
+// The stable split form: e^{−|x|} never overflows, and for x < 0 the result
+// e^x/(1 + e^x) keeps its relative accuracy far into the tail.
+Block sigmoid(const Block& x) {
+  const Block e = (-x.abs()).exp();
+  return (x >= 0.0f).select(1.0f / (1.0f + e), e / (1.0f + e));
+}
+
+// e^(x − max) / Σ e^(x − max), one row at a time.
 void softmax_forward(float* y, const float* x, int64_t rows, int64_t cols) {
   parallel_rows(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      ConstArray xr(x + r * cols, cols);
-      Array yr(y + r * cols, cols);
-      yr = (xr - xr.maxCoeff()).exp();
-      yr /= yr.sum();
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      const float max = *std::max_element(xr, xr + cols);
+      blockwise(yr, xr, nullptr, nullptr, cols, [max](const Block& X, const Block&, const Block&) -> Block {
+        return (X - max).exp();
+      });
+      const float sum = fixed_order_sum(yr, cols);
+      for (int64_t j = 0; j < cols; ++j) yr[j] /= sum;
     }
   });
 }
@@ -37,9 +83,24 @@ void softmax_forward(float* y, const float* x, int64_t rows, int64_t cols) {
 void softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
   parallel_rows(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      ConstArray yr(y + r * cols, cols), dyr(dy + r * cols, cols);
-      Array(dx + r * cols, cols) = yr * (dyr - (dyr * yr).sum());
+      const float* yr = y + r * cols;
+      const float* dyr = dy + r * cols;
+      float* dxr = dx + r * cols;
+      for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] * yr[j];
+      const float dot = fixed_order_sum(dxr, cols);
+      for (int64_t j = 0; j < cols; ++j) dxr[j] = yr[j] * (dyr[j] - dot);
     }
+  });
+}
+
+// Functions of +, −, ×, ÷, min and max round the same in SIMD and scalar code,
+// so they are plain loops: out[i] = f(a[i], b[i], c[i]) on values, with
+// restrict pointers, which the compiler vectorizes (select, not branch).
+template <class F>
+void exact_elementwise(float* __restrict out, const float* __restrict a, const float* __restrict b,
+                       const float* __restrict c, int64_t n, F f) {
+  parallel_elementwise(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = f(a[i], b ? b[i] : 0.0f, c ? c[i] : 0.0f);
   });
 }
 
@@ -47,87 +108,97 @@ void softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, 
 
 void activation_forward(Activation f, const ActivationParams& p, float* y, const float* x,
                         int64_t rows, int64_t cols) {
-  if (f == Activation::Softmax) return softmax_forward(y, x, rows, cols);
-  const bool has_max = std::isfinite(p.max_value);
-  parallel_elementwise(rows * cols, [&](int64_t begin, int64_t end) {
-    ConstArray X(x + begin, end - begin);
-    Array Y(y + begin, end - begin);
-    switch (f) {
-      case Activation::Linear: Y = X; break;
-      case Activation::ReLU:
-        // Keras' relu(x, negative_slope, max_value, threshold), case by case.
-        if (has_max) {
-          Y = (X > p.threshold).select(X.max(0.0f).min(p.max_value), p.negative_slope * (X - p.threshold));
-        } else {
-          Y = (X > p.threshold).select(X, p.negative_slope * (X - p.threshold));
-        }
-        break;
-      case Activation::ELU: Y = (X > 0.0f).select(X, p.alpha * X.expm1()); break;
-      case Activation::SELU: Y = kSeluScale * (X > 0.0f).select(X, kSeluAlpha * X.expm1()); break;
-      case Activation::Sigmoid: Y = X.logistic(); break;
-      case Activation::Tanh: Y = X.tanh(); break;
-      case Activation::Softplus: Y = X.max(0.0f) + (-X.abs()).exp().log1p(); break;
-      case Activation::Softsign: Y = X / (1.0f + X.abs()); break;
-      case Activation::Swish: Y = X * X.logistic(); break;
-      case Activation::GELU: Y = 0.5f * X * (1.0f + (X * kSqrtHalf).erf()); break;
-      case Activation::GELUTanh:
-        Y = 0.5f * X * (1.0f + (kSqrt2OverPi * (X + kGeluCubic * X.cube())).tanh());
-        break;
-      case Activation::HardSigmoid: Y = (X + 3.0f).max(0.0f).min(6.0f) / 6.0f; break;
-      case Activation::HardSwish: Y = X * ((X + 3.0f).max(0.0f).min(6.0f) / 6.0f); break;
-      case Activation::Exponential: Y = X.exp(); break;
-      case Activation::Softmax: break;  // handled above
-    }
-  });
+  const int64_t n = rows * cols;
+  const float slope = p.negative_slope, t = p.threshold, hi = p.max_value, alpha = p.alpha;
+  auto exact = [&](auto g) {  // y = g(x), exact arithmetic
+    exact_elementwise(y, x, nullptr, nullptr, n, [g](float v, float, float) { return g(v); });
+  };
+  auto simd = [&](auto g) {  // y = g(X) on blocks, for the transcendental functions
+    blockwise(y, x, nullptr, nullptr, n, [g](const Block& X, const Block&, const Block&) -> Block { return g(X); });
+  };
+  switch (f) {
+    case Activation::Linear: exact([](float v) { return v; }); break;
+    case Activation::ReLU:  // Keras' relu(x, negative_slope, max_value, threshold)
+      if (std::isfinite(hi)) {
+        exact([=](float v) { return v > t ? std::min(std::max(v, 0.0f), hi) : slope * (v - t); });
+      } else {
+        exact([=](float v) { return v > t ? v : slope * (v - t); });
+      }
+      break;
+    case Activation::ELU: simd([=](const Block& X) -> Block { return (X > 0.0f).select(X, alpha * X.expm1()); }); break;
+    case Activation::SELU:
+      simd([](const Block& X) -> Block { return kSeluScale * (X > 0.0f).select(X, kSeluAlpha * X.expm1()); });
+      break;
+    case Activation::Sigmoid: simd([](const Block& X) { return sigmoid(X); }); break;
+    case Activation::Tanh: simd([](const Block& X) -> Block { return X.tanh(); }); break;
+    case Activation::Softmax: softmax_forward(y, x, rows, cols); break;
+    case Activation::Softplus: simd([](const Block& X) -> Block { return X.max(0.0f) + (-X.abs()).exp().log1p(); }); break;
+    case Activation::Softsign: exact([](float v) { return v / (1.0f + std::abs(v)); }); break;
+    case Activation::Swish: simd([](const Block& X) -> Block { return X * sigmoid(X); }); break;
+    case Activation::GELU: simd([](const Block& X) -> Block { return 0.5f * X * (1.0f + (X * kSqrtHalf).erf()); }); break;
+    case Activation::GELUTanh:
+      simd([](const Block& X) -> Block { return 0.5f * X * (1.0f + (kSqrt2OverPi * (X + kGeluCubic * X.cube())).tanh()); });
+      break;
+    case Activation::HardSigmoid: exact([](float v) { return std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f; }); break;
+    case Activation::HardSwish: exact([](float v) { return v * (std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f); }); break;
+    case Activation::Exponential: simd([](const Block& X) -> Block { return X.exp(); }); break;
+  }
 }
 
 void activation_backward(Activation f, const ActivationParams& p, float* dx, const float* dy,
                          const float* x, const float* y, int64_t rows, int64_t cols) {
-  if (f == Activation::Softmax) return softmax_backward(dx, dy, y, rows, cols);
-  const bool has_max = std::isfinite(p.max_value);
-  parallel_elementwise(rows * cols, [&](int64_t begin, int64_t end) {
-    ConstArray X(x + begin, end - begin), Y(y + begin, end - begin), dY(dy + begin, end - begin);
-    Array dX(dx + begin, end - begin);
-    switch (f) {
-      case Activation::Linear: dX = dY; break;
-      case Activation::ReLU:
-        if (has_max) {
-          dX = dY * (X > p.threshold).select((X > 0.0f && X < p.max_value).cast<float>(), p.negative_slope);
-        } else {
-          dX = dY * (X > p.threshold).select(Eigen::ArrayXf::Ones(end - begin), p.negative_slope);
-        }
-        break;
-      case Activation::ELU: dX = dY * (X > 0.0f).select(1.0f, Y + p.alpha); break;
-      case Activation::SELU:
-        dX = dY * (X > 0.0f).select(kSeluScale, Y + kSeluScale * kSeluAlpha);
-        break;
-      case Activation::Sigmoid: dX = dY * Y * (1.0f - Y); break;
-      case Activation::Tanh: dX = dY * (1.0f - Y.square()); break;
-      case Activation::Softplus: dX = dY * X.logistic(); break;
-      case Activation::Softsign: dX = dY / (1.0f + X.abs()).square(); break;
-      case Activation::Swish: {
-        const Eigen::ArrayXf s = X.logistic();
-        dX = dY * (s + X * s * (1.0f - s));
-        break;
+  const int64_t n = rows * cols;
+  const float slope = p.negative_slope, t = p.threshold, hi = p.max_value, alpha = p.alpha;
+  auto exact = [&](auto g) {  // dx = g(x, y, dy), exact arithmetic
+    exact_elementwise(dx, x, y, dy, n, g);
+  };
+  auto simd = [&](auto g) {  // dx = g(X, dY) on blocks, for the transcendental functions
+    blockwise(dx, x, dy, nullptr, n, [g](const Block& X, const Block& dY, const Block&) -> Block { return g(X, dY); });
+  };
+  switch (f) {
+    case Activation::Linear: exact([](float, float, float g) { return g; }); break;
+    case Activation::ReLU:
+      if (std::isfinite(hi)) {
+        exact([=](float v, float, float g) { return v > t ? (v > 0.0f && v < hi ? g : 0.0f) : slope * g; });
+      } else {
+        exact([=](float v, float, float g) { return v > t ? g : slope * g; });
       }
-      case Activation::GELU:  // Φ(x) + x·φ(x)
-        dX = dY * (0.5f * (1.0f + (X * kSqrtHalf).erf()) +
-                   X * kInvSqrt2Pi * (-0.5f * X.square()).exp());
-        break;
-      case Activation::GELUTanh: {
-        const Eigen::ArrayXf t = (kSqrt2OverPi * (X + kGeluCubic * X.cube())).tanh();
-        dX = dY * (0.5f * (1.0f + t) + 0.5f * X * (1.0f - t.square()) * kSqrt2OverPi *
-                                           (1.0f + 3.0f * kGeluCubic * X.square()));
-        break;
-      }
-      case Activation::HardSigmoid: dX = dY * (X > -3.0f && X < 3.0f).select(1.0f / 6.0f, 0.0f * X); break;
-      case Activation::HardSwish:
-        dX = dY * (X < -3.0f).select(0.0f, (X > 3.0f).select(1.0f, X / 3.0f + 0.5f));
-        break;
-      case Activation::Exponential: dX = dY * Y; break;
-      case Activation::Softmax: break;  // handled above
-    }
-  });
+      break;
+    case Activation::ELU: exact([=](float v, float out, float g) { return v > 0.0f ? g : g * (out + alpha); }); break;
+    case Activation::SELU:
+      exact([](float v, float out, float g) { return v > 0.0f ? g * kSeluScale : g * (out + kSeluScale * kSeluAlpha); });
+      break;
+    case Activation::Sigmoid: exact([](float, float out, float g) { return g * out * (1.0f - out); }); break;
+    case Activation::Tanh: exact([](float, float out, float g) { return g * (1.0f - out * out); }); break;
+    case Activation::Softmax: softmax_backward(dx, dy, y, rows, cols); break;
+    case Activation::Softplus: simd([](const Block& X, const Block& dY) -> Block { return dY * sigmoid(X); }); break;
+    case Activation::Softsign:
+      exact([](float v, float, float g) { return g / ((1.0f + std::abs(v)) * (1.0f + std::abs(v))); });
+      break;
+    case Activation::Swish:
+      simd([](const Block& X, const Block& dY) -> Block {
+        const Block s = sigmoid(X);
+        return dY * (s + X * s * (1.0f - s));
+      });
+      break;
+    case Activation::GELU:  // Φ(x) + x·φ(x)
+      simd([](const Block& X, const Block& dY) -> Block {
+        return dY * (0.5f * (1.0f + (X * kSqrtHalf).erf()) + X * kInvSqrt2Pi * (-0.5f * X.square()).exp());
+      });
+      break;
+    case Activation::GELUTanh:
+      simd([](const Block& X, const Block& dY) -> Block {
+        const Block th = (kSqrt2OverPi * (X + kGeluCubic * X.cube())).tanh();
+        return dY * (0.5f * (1.0f + th) +
+                     0.5f * X * (1.0f - th.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * X.square()));
+      });
+      break;
+    case Activation::HardSigmoid: exact([](float v, float, float g) { return v > -3.0f && v < 3.0f ? g / 6.0f : 0.0f; }); break;
+    case Activation::HardSwish:
+      exact([](float v, float, float g) { return v < -3.0f ? 0.0f : v > 3.0f ? g : g * (v / 3.0f + 0.5f); });
+      break;
+    case Activation::Exponential: exact([](float, float out, float g) { return g * out; }); break;
+  }
 }
 
 }  // namespace fastdnn

@@ -44,10 +44,11 @@ void batchnorm_forward_train(float* y, float* xhat, float* mean, float* var, flo
 }
 
 void batchnorm_update_moving(float* moving_mean, float* moving_var, const float* mean,
-                             const float* var, int64_t C, float momentum) {
+                             const float* var, int64_t C, double momentum) {
+  const float keep = float(momentum), take = float(1.0 - momentum);
   for (int64_t c = 0; c < C; ++c) {
-    moving_mean[c] = moving_mean[c] * momentum + mean[c] * (1.0f - momentum);
-    moving_var[c] = moving_var[c] * momentum + var[c] * (1.0f - momentum);
+    moving_mean[c] = moving_mean[c] * keep + mean[c] * take;
+    moving_var[c] = moving_var[c] * keep + var[c] * take;
   }
 }
 

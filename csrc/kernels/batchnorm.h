@@ -12,8 +12,9 @@ void batchnorm_forward_train(float* y, float* xhat, float* mean, float* var, flo
                              int64_t C, float epsilon);
 
 // moving = moving·momentum + batch·(1 − momentum)      (Keras' convention)
+// (1 − momentum is formed in double, then rounded, as Keras' Python does.)
 void batchnorm_update_moving(float* moving_mean, float* moving_var, const float* mean,
-                             const float* var, int64_t C, float momentum);
+                             const float* var, int64_t C, double momentum);
 
 // Inference folds the statistics into y = x·scale + shift:
 // scale = γ/√(σ²_moving+ε), shift = β − μ_moving·scale.

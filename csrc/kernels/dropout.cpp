@@ -7,9 +7,9 @@
 
 namespace fastdnn {
 
-void dropout_forward(float* y, float* mask, const float* x, int64_t n, float rate, uint64_t seed,
+void dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate, uint64_t seed,
                      uint64_t stream) {
-  const float scale = float(1.0 / (1.0 - double(rate)));
+  const float scale = float(1.0 / (1.0 - rate));
   parallel_elementwise(n, [&](int64_t begin, int64_t end) {
     for_each_uniform(seed, stream, begin, end, [&](int64_t i, float u) {
       mask[i] = u >= rate ? scale : 0.0f;
@@ -18,7 +18,7 @@ void dropout_forward(float* y, float* mask, const float* x, int64_t n, float rat
   });
 }
 
-void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, float rate,
+void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate,
                            uint64_t seed, uint64_t stream) {
   const double alpha = 1.6732632423543772848170429916717;
   const double lambda = 1.0507009873554804934193349852946;

@@ -7,13 +7,13 @@
 namespace fastdnn {
 
 // keep_i = [u_i ≥ rate], u ~ U[0,1);  mask_i = keep_i/(1−rate);  y = x·mask.   0 ≤ rate < 1.
-void dropout_forward(float* y, float* mask, const float* x, int64_t n, float rate, uint64_t seed,
+void dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate, uint64_t seed,
                      uint64_t stream);
 
 // Keeps SELU's zero mean and unit variance (Klambauer et al. 2017; Keras' AlphaDropout):
 // y = a·(x·keep + α′·(1−keep)) + b, α′ = −λα, a = ((1−p)(1+p·α′²))^(−1/2), b = −a·α′·p.
 // mask_i = a·keep_i is dy/dx.
-void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, float rate,
+void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate,
                            uint64_t seed, uint64_t stream);
 
 // dx = dy·mask  (the backward of dropout, alpha dropout and RReLU)

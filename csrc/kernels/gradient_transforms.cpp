@@ -31,8 +31,7 @@ void clip_by_value(float* g, int64_t n, float limit) {
   });
 }
 
-void decay_weights(float* w, int64_t n, float lr, float weight_decay) {
-  const float factor = lr * weight_decay;
+void decay_weights(float* w, int64_t n, float factor) {
   parallel_elementwise(n, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) w[i] -= w[i] * factor;
   });

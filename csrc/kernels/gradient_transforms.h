@@ -18,7 +18,7 @@ void scale_in_place(float* v, int64_t n, float s);
 // g ← clip(g, −limit, limit)   (clipvalue)
 void clip_by_value(float* g, int64_t n, float limit);
 
-// Decoupled weight decay, applied before the update: w ← w − w·weight_decay·lr
-void decay_weights(float* w, int64_t n, float lr, float weight_decay);
+// Decoupled weight decay, applied before the update: w ← w − w·factor, factor = weight_decay·lr
+void decay_weights(float* w, int64_t n, float factor);
 
 }  // namespace fastdnn
