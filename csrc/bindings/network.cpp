@@ -25,6 +25,21 @@ Targets targets(Network& net, py::handle y, int64_t rows, std::vector<py::object
   return {nullptr, v.data(), width};
 }
 
+// x as (rows, input_width) float32 and y as the loss expects it, checked and converted.
+struct Batch {
+  FloatArray x;
+  Targets y;
+  std::vector<py::object> keep;
+  int64_t rows() const { return x.shape(0); }
+};
+
+Batch batch_of(Network& net, py::handle x, py::handle y) {
+  Batch b;
+  b.x = matrix(x, "x", -1, net.spec().input_width);
+  b.y = targets(net, y, b.rows(), b.keep);
+  return b;
+}
+
 int64_t batch_size_of(py::handle obj, int64_t rows) {
   if (obj.is_none()) return std::max<int64_t>(rows, 1);
   return integer_in(obj, "batch_size", 1, int64_t(1) << 31);
@@ -82,11 +97,9 @@ Every call that runs the network releases the GIL.)doc")
       .def(
           "train_step",
           [](Network& net, py::handle x, py::handle y, py::handle learning_rate) {
-            auto X = matrix(x, "x", -1, net.spec().input_width);
-            std::vector<py::object> keep;
-            const Targets t = targets(net, y, X.shape(0), keep);
+            const Batch b = batch_of(net, x, y);
             const float lr = float(finite_number(learning_rate, "learning_rate"));
-            const BatchResult r = locked(net, [&] { return net.train_step(X.data(), t, X.shape(0), lr); });
+            const BatchResult r = locked(net, [&] { return net.train_step(b.x.data(), b.y, b.rows(), lr); });
             return py::make_tuple(r.loss, r.hits);
           },
           py::arg("x"), py::arg("y"), py::arg("learning_rate"),
@@ -95,10 +108,8 @@ Every call that runs the network releases the GIL.)doc")
           "train_batches",
           [](Network& net, py::handle x, py::handle y, py::handle order, py::handle batch_size,
              py::handle learning_rates) {
-            auto X = matrix(x, "x", -1, net.spec().input_width);
-            const int64_t rows = X.shape(0);
-            std::vector<py::object> keep;
-            const Targets t = targets(net, y, rows, keep);
+            const Batch data = batch_of(net, x, y);
+            const int64_t rows = data.rows();
             auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(order);
             if (!idx || idx.ndim() != 1 || idx.shape(0) == 0) {
               throw py::value_error("order must be a non-empty 1-D array of row indices");
@@ -130,7 +141,7 @@ Every call that runs the network releases the GIL.)doc")
               return signalled;
             };
             const int64_t done = locked(net, [&] {
-              return net.train_batches(X.data(), t, idx.data(), n, bs, lrs.data(), losses.mutable_data(),
+              return net.train_batches(data.x.data(), data.y, idx.data(), n, bs, lrs.data(), losses.mutable_data(),
                                        hits.mutable_data(), interrupted);
             });
             if (signalled) throw py::error_already_set();  // KeyboardInterrupt, after `done` whole steps
@@ -142,11 +153,9 @@ Every call that runs the network releases the GIL.)doc")
       .def(
           "evaluate",
           [](Network& net, py::handle x, py::handle y, py::handle batch_size) {
-            auto X = matrix(x, "x", -1, net.spec().input_width);
-            std::vector<py::object> keep;
-            const Targets t = targets(net, y, X.shape(0), keep);
-            const int64_t bs = batch_size_of(batch_size, X.shape(0));
-            const BatchResult r = locked(net, [&] { return net.evaluate(X.data(), t, X.shape(0), bs); });
+            const Batch b = batch_of(net, x, y);
+            const int64_t bs = batch_size_of(batch_size, b.rows());
+            const BatchResult r = locked(net, [&] { return net.evaluate(b.x.data(), b.y, b.rows(), bs); });
             return py::make_tuple(r.loss, r.hits);
           },
           py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(),
@@ -165,10 +174,8 @@ Every call that runs the network releases the GIL.)doc")
       .def(
           "compute_gradients",
           [](Network& net, py::handle x, py::handle y) {
-            auto X = matrix(x, "x", -1, net.spec().input_width);
-            std::vector<py::object> keep;
-            const Targets t = targets(net, y, X.shape(0), keep);
-            return locked(net, [&] { return net.compute_gradients(X.data(), t, X.shape(0)); });
+            const Batch b = batch_of(net, x, y);
+            return locked(net, [&] { return net.compute_gradients(b.x.data(), b.y, b.rows()); });
           },
           py::arg("x"), py::arg("y"),
           "Training-mode loss and gradients of the next step, without updating anything.")

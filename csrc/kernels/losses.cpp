@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "kernels/parallel.h"
 
@@ -43,6 +44,21 @@ double clip_probability(double p) {
 
 bool is_clipped(double p) {
   return p < double(kProbabilityEpsilon) || p > 1.0 - double(kProbabilityEpsilon);
+}
+
+// mean over the B·C entries of a per-entry loss; term(p, y) gives (loss, dloss/dp).
+template <class Term>
+double elementwise_loss(float* dp, const float* p, const float* y, int64_t B, int64_t C, Term term) {
+  const double scale = 1.0 / (double(B) * double(C));
+  return batch_sum(B, C, [&](int64_t r) {
+    double loss = 0.0;
+    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
+      const auto [value, grad] = term(double(p[j]), double(y[j]));
+      loss += value;
+      if (dp) dp[j] = float(grad * scale);
+    }
+    return loss;
+  }) * scale;
 }
 
 }  // namespace
@@ -118,59 +134,32 @@ double sparse_crossentropy(float* dp, const float* p, const int32_t* labels, int
 }
 
 double binary_crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  const double scale = 1.0 / (double(B) * double(C));
-  return batch_sum(B, C, [&](int64_t r) {
-    double loss = 0.0;
-    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
-      const double q = clip_probability(p[j]), t = y[j];
-      loss -= t * std::log(q) + (1.0 - t) * std::log(1.0 - q);
-      if (dp) dp[j] = is_clipped(p[j]) ? 0.0f : float((-t / q + (1.0 - t) / (1.0 - q)) * scale);
-    }
-    return loss;
-  }) * scale;
+  return elementwise_loss(dp, p, y, B, C, [](double v, double t) {
+    const double q = clip_probability(v);
+    const double loss = -(t * std::log(q) + (1.0 - t) * std::log(1.0 - q));
+    return std::make_pair(loss, is_clipped(v) ? 0.0 : -t / q + (1.0 - t) / (1.0 - q));
+  });
 }
 
 double sigmoid_binary_crossentropy(float* dz, const float* z, const float* y, int64_t B,
                                    int64_t C) {
-  const double scale = 1.0 / (double(B) * double(C));
-  return batch_sum(B, C, [&](int64_t r) {
-    double loss = 0.0;
-    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
-      const double v = z[j], t = y[j];
-      loss += std::max(v, 0.0) - v * t + std::log1p(std::exp(-std::abs(v)));
-      if (dz) {
-        const double sigmoid = v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v));
-        dz[j] = float((sigmoid - t) * scale);
-      }
-    }
-    return loss;
-  }) * scale;
+  return elementwise_loss(dz, z, y, B, C, [](double v, double t) {
+    const double e = std::exp(-std::abs(v));  // σ(v) in the stable split form
+    const double sigmoid = v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    return std::make_pair(std::max(v, 0.0) - v * t + std::log1p(e), sigmoid - t);
+  });
 }
 
 double mean_squared_error(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  const double scale = 1.0 / (double(B) * double(C));
-  return batch_sum(B, C, [&](int64_t r) {
-    double loss = 0.0;
-    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
-      const double d = double(p[j]) - y[j];
-      loss += d * d;
-      if (dp) dp[j] = float(2.0 * d * scale);
-    }
-    return loss;
-  }) * scale;
+  return elementwise_loss(dp, p, y, B, C, [](double v, double t) {
+    return std::make_pair((v - t) * (v - t), 2.0 * (v - t));
+  });
 }
 
 double mean_absolute_error(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  const double scale = 1.0 / (double(B) * double(C));
-  return batch_sum(B, C, [&](int64_t r) {
-    double loss = 0.0;
-    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
-      const double d = double(p[j]) - y[j];
-      loss += std::abs(d);
-      if (dp) dp[j] = float((d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) * scale);
-    }
-    return loss;
-  }) * scale;
+  return elementwise_loss(dp, p, y, B, C, [](double v, double t) {
+    return std::make_pair(std::abs(v - t), v > t ? 1.0 : v < t ? -1.0 : 0.0);
+  });
 }
 
 }  // namespace fastdnn
