@@ -1,4 +1,5 @@
 // fastdnn._core.Network: the engine as Python sees it.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -179,6 +180,18 @@ Every call that runs the network releases the GIL.)doc")
           },
           py::arg("x"), py::arg("y"),
           "Training-mode loss and gradients of the next step, without updating anything.")
+      .def(
+          "training_output",
+          [](Network& net) {
+            py::array_t<float> out = new_array({net.last_train_rows, net.output_width()});
+            float* o = out.mutable_data();
+            locked(net, [&] {
+              std::copy(net.training_output(), net.training_output() + net.last_train_rows * net.output_width(), o);
+              return 0;
+            });
+            return out;
+          },
+          "A copy of the outputs of the last training step (training mode), for metrics computed in Python.")
       .def(
           "parameters",
           [](py::object self) {

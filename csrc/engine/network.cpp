@@ -99,6 +99,7 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
   ws.set_input(x);
   const Pass pass{rows, true, true, uint64_t(iterations)};
   forward(ws, pass);
+  last_train_rows = rows;
   BatchResult result;
   result.loss = loss_->compute(ws, y, rows, true);
   result.hits = loss_->hits(ws.in(ws.slots() - 1), y, rows, output_width());

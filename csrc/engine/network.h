@@ -50,6 +50,10 @@ class Network {
   // no update: the gradients of the next step, readable in params().
   double compute_gradients(const float* x, const Targets& y, int64_t rows);
 
+  // The outputs of the last training forward pass: (last_train_rows, output_width).
+  const float* training_output() const { return train_ws_->in(train_ws_->slots() - 1); }
+  int64_t last_train_rows = 0;
+
   ParamStore& params() { return params_; }
   Optimizer& optimizer() { return *optimizer_; }
   const NetworkSpec& spec() const { return spec_; }

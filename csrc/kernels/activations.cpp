@@ -120,9 +120,9 @@ void activation_forward(Activation f, const ActivationParams& p, float* y, const
     case Activation::Linear: exact([](float v) { return v; }); break;
     case Activation::ReLU:  // Keras' relu(x, negative_slope, max_value, threshold)
       if (std::isfinite(hi)) {
-        exact([=](float v) { return v > t ? std::min(std::max(v, 0.0f), hi) : slope * (v - t); });
+        exact([=](float v) { return v > t ? std::min(std::max(v, 0.0f), hi) : slope * (v - t) + 0.0f; });  // + 0: no -0
       } else {
-        exact([=](float v) { return v > t ? v : slope * (v - t); });
+        exact([=](float v) { return v > t ? v : slope * (v - t) + 0.0f; });
       }
       break;
     case Activation::ELU: simd([=](const Block& X) -> Block { return (X > 0.0f).select(X, alpha * X.expm1()); }); break;
