@@ -1,7 +1,30 @@
-"""fastdnn: Keras' API for dense neural networks, trained on the CPU by a fused C++ engine."""
+"""fastdnn: Keras' API for dense neural networks, trained on the CPU by a fused C++ engine.
+
+    import fastdnn as keras
+    model = keras.Sequential([keras.layers.Dense(100, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+"""
 
 from fastdnn._core import get_num_threads, set_num_threads
+from fastdnn import (
+    activations,
+    backend,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
+from fastdnn.layers import Input
+from fastdnn.models import Model, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["get_num_threads", "set_num_threads", "__version__"]
+__all__ = [
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "get_num_threads",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
+    "set_num_threads", "utils", "__version__",
+]

@@ -1,0 +1,78 @@
+"""The bridge from layers to the C++ engine: op lists, networks, weight binding."""
+
+import numpy as np
+
+from fastdnn import _core
+
+# What a network is built with before compile() says otherwise (inference needs neither).
+PLACEHOLDER_LOSS = {"kind": "mean_squared_error"}
+PLACEHOLDER_OPTIMIZER = {"kind": "sgd"}
+
+
+def input_width(input_shape):
+    """Features per sample of a (None, ...) shape: the engine sees (batch, features)."""
+    return int(np.prod(input_shape[1:], dtype=np.int64))
+
+
+def create(layers, input_shape, loss=None, optimizer=None, bind=True):
+    """A _core.Network running `layers`, with their current weights copied in.
+
+    With bind=True the layers' variables become views of the network's memory
+    (training then updates them in place); otherwise they keep their own arrays.
+    """
+    ops = [op for layer in layers for op in layer._ops()]
+    if not ops:
+        ops = [{"kind": "activation", "activation": "linear"}]
+    net = _core.Network(input_width(input_shape), ops, loss or PLACEHOLDER_LOSS, optimizer or PLACEHOLDER_OPTIMIZER)
+    variables = [w for layer in layers for w in layer.weights]
+    params = net.parameters()
+    if len(params) != len(variables):  # a layer's _ops and _weight_specs disagree: a fastdnn bug
+        raise AssertionError(f"engine has {len(params)} parameters, layers declare {len(variables)}")
+    for variable, param in zip(variables, params):
+        if param["value"].shape != variable.shape:
+            raise AssertionError(f"{variable.path}: engine shape {param['value'].shape} vs {variable.shape}")
+        if bind:
+            variable._bind(param["value"])
+        else:
+            param["value"][...] = variable.value
+    return net
+
+
+def run_layers(layers, x, batch_size=None):
+    """Inference through `layers` on a NumPy batch, without binding their weights."""
+    net = create(layers, (None, *x.shape[1:]), bind=False)
+    flat = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+    out = net.predict(flat, batch_size or max(1, len(x)))
+    shape = (None, *x.shape[1:])
+    for layer in layers:
+        shape = layer.compute_output_shape(shape)
+    return out.reshape((len(x), *shape[1:]))
+
+
+def copy_optimizer_state(old, new):
+    """Carry the optimizer's state over to a rebuilt network with the same parameters."""
+    old_slots, new_slots = old.optimizer_slots(), new.optimizer_slots()
+    if list(old_slots) != list(new_slots):
+        return False
+    for name in old_slots:
+        if [a.shape for a in old_slots[name]] != [b.shape for b in new_slots[name]]:
+            return False
+    for name in old_slots:
+        for a, b in zip(old_slots[name], new_slots[name]):
+            b[...] = a
+    new.iterations = old.iterations
+    new.u_product = old.u_product
+    return True
+
+
+def restore_optimizer_state(net, slots, iterations, u_product):
+    """Optimizer state read from a file into a network built for it."""
+    mine = net.optimizer_slots()
+    if list(mine) != list(slots) or any(
+            [a.shape for a in mine[name]] != [b.shape for b in slots[name]] for name in mine):
+        raise ValueError("the saved optimizer state does not fit this model's optimizer")
+    for name in mine:
+        for a, b in zip(mine[name], slots[name]):
+            a[...] = b
+    net.iterations = iterations
+    net.u_product = u_product

@@ -1,0 +1,30 @@
+"""Layers, as tf.keras.layers: the ones a dense network is made of."""
+
+from fastdnn.layers.activation_layers import ELU, PReLU, ReLU, RReLU, LeakyReLU, Softmax
+from fastdnn.layers.base import Layer
+from fastdnn.layers.core import Activation, Dense, Flatten, Input, InputLayer
+from fastdnn.layers.normalization import BatchNormalization
+from fastdnn.layers.regularization import AlphaDropout, Dropout
+
+_CLASSES = {
+    cls.__name__: cls
+    for cls in [Activation, AlphaDropout, BatchNormalization, Dense, Dropout, ELU, Flatten, InputLayer,
+                LeakyReLU, PReLU, ReLU, RReLU, Softmax]
+}
+
+
+def serialize(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    """A layer from {'class_name': ..., 'config': ...}."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"a layer config is a dict with 'class_name' and 'config'; got {config!r}")
+    cls = _CLASSES.get(config["class_name"])
+    if cls is None:
+        raise ValueError(f"Unknown layer '{config['class_name']}'; known: {', '.join(sorted(_CLASSES))}")
+    return cls.from_config(dict(config.get("config", {})))
+
+
+__all__ = sorted(_CLASSES) + ["Input", "Layer", "serialize", "deserialize"]

@@ -1,0 +1,214 @@
+"""Layer and Variable: what every fastdnn layer shares.
+
+A fastdnn layer describes a piece of the network; the C++ engine runs it. Each
+layer turns its configuration into engine op descriptions (`_ops`) and declares
+its weights (`_weight_specs`) in Keras' order. Until a model binds the layer to
+an engine, its variables hold their own NumPy arrays; once bound, they are
+views of the engine's memory, so training updates them in place.
+"""
+
+import re
+
+import numpy as np
+
+from fastdnn import initializers as initializers_module
+from fastdnn import regularizers as regularizers_module
+
+_name_counts = {}
+
+
+def unique_name(prefix):
+    """`dense`, `dense_1`, `dense_2`, ... as Keras names layers (reset by backend.clear_session)."""
+    count = _name_counts.get(prefix, 0)
+    _name_counts[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def reset_names():
+    _name_counts.clear()
+
+
+def snake_case(class_name):
+    """Keras' rule: LeakyReLU -> leaky_re_lu, BatchNormalization -> batch_normalization."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Variable:
+    """A layer weight: a float32 array with a name, like a Keras variable.
+
+    It is trainable when its kind is (kernel, bias, gamma, beta, alpha; not
+    the moving statistics) and its layer is.
+    """
+
+    def __init__(self, value, name, layer, trainable_kind=True):
+        self._array = np.ascontiguousarray(value, dtype=np.float32)
+        self.name = name
+        self._layer = layer
+        self._trainable_kind = trainable_kind
+
+    @property
+    def path(self):
+        return f"{self._layer.name}/{self.name}"
+
+    @property
+    def trainable(self):
+        return self._trainable_kind and self._layer.trainable
+
+    @property
+    def shape(self):
+        return self._array.shape
+
+    @property
+    def dtype(self):
+        return "float32"
+
+    @property
+    def value(self):
+        return self._array
+
+    def numpy(self):
+        """A copy of the current value."""
+        return self._array.copy()
+
+    def assign(self, value):
+        value = np.asarray(value, dtype=np.float32)
+        if value.shape != self._array.shape:
+            raise ValueError(
+                f"Variable {self.path} has shape {self._array.shape}; cannot assign a value of shape {value.shape}"
+            )
+        self._array[...] = value
+
+    def _bind(self, view):
+        """Move the value into engine memory and keep the view."""
+        view[...] = self._array
+        self._array = view
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype=float32>"
+
+
+class Layer:
+    """Base class of fastdnn layers (Keras' Layer, for layers the engine runs).
+
+    Keyword arguments as Keras: name, trainable, dtype (float32 only), and on
+    the first layer input_shape / input_dim / batch_input_shape. Unlike Keras 3,
+    fastdnn takes input_shape on any layer without a warning (Keras 2 style).
+    """
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unrecognized keyword argument(s): {sorted(kwargs)}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"fastdnn computes in float32 only; got dtype={dtype!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self._input_shape_arg = None
+        if batch_input_shape is not None:
+            self._input_shape_arg = tuple(batch_input_shape)[1:]
+        elif input_shape is not None:
+            self._input_shape_arg = tuple(input_shape) if np.iterable(input_shape) else (input_shape,)
+        elif input_dim is not None:
+            self._input_shape_arg = (int(input_dim),)
+        self.built = False
+        self.input_shape = None  # (None, ...) once built
+        self._weights = []
+
+    # --- what subclasses provide -------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _weight_specs(self, input_shape):
+        """[(name, shape, initializer, trainable, regularizer)] in Keras' weight order."""
+        return []
+
+    def _ops(self):
+        """Engine op descriptions, in order (the weights of a layer belong to its ops, in order)."""
+        return []
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        if self._input_shape_arg is not None:
+            config["batch_input_shape"] = (None, *self._input_shape_arg)
+        return config
+
+    # --- shared behaviour ------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        self._weights = [
+            Variable(initializer(shape), name, self, trainable)
+            for name, shape, initializer, trainable, _ in self._weight_specs(input_shape)
+        ]
+        self.input_shape = input_shape
+        self.built = True
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined output shape.")
+        return self.compute_output_shape(self.input_shape)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As in Keras, a model must be compiled again for this to affect fit.
+        self._trainable = bool(value)
+
+    @property
+    def weights(self):
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._weights if not w.trainable]
+
+    def get_weights(self):
+        return [w.numpy() for w in self._weights]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        if len(weights) != len(self._weights):
+            raise ValueError(
+                f"Layer {self.name} expects {len(self._weights)} weight arrays "
+                f"({[w.name for w in self._weights]}); got {len(weights)}"
+            )
+        for w, value in zip(self._weights, weights):
+            w.assign(value)
+
+    def count_params(self):
+        return int(sum(np.prod(w.shape) for w in self._weights))
+
+    def __call__(self, inputs, training=False):
+        """Runs the layer on a NumPy array, in inference mode (training mode only runs inside fit)."""
+        from fastdnn import _network
+
+        if training:
+            raise NotImplementedError("fastdnn runs layers in training mode only inside fit()")
+        x = np.asarray(inputs, dtype=np.float32)
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        return _network.run_layers([self], x)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def weight_spec(name, shape, initializer, trainable=True, regularizer=None):
+    """A weight declaration, with Keras identifiers resolved."""
+    init = initializers_module.get(initializer)
+    return (name, tuple(int(s) for s in shape), init, trainable, regularizers_module.get(regularizer))

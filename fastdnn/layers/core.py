@@ -1,0 +1,149 @@
+"""Input, Flatten, Dense and Activation."""
+
+import numpy as np
+
+from fastdnn import activations as activations_module
+from fastdnn import initializers as initializers_module
+from fastdnn import regularizers as regularizers_module
+from fastdnn.layers.base import Layer, weight_spec
+
+
+class InputLayer(Layer):
+    """The model's input: Input(shape=(784,)) or InputLayer(shape=...) first in a Sequential."""
+
+    def __init__(self, shape=None, batch_size=None, name=None, input_shape=None, batch_shape=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        if batch_shape is not None:
+            shape = tuple(batch_shape)[1:]
+        if shape is None:
+            raise ValueError("InputLayer needs its shape, e.g. Input(shape=(784,))")
+        super().__init__(name=name, input_shape=shape, **kwargs)
+        self.batch_size = batch_size
+
+    def get_config(self):
+        return {"name": self.name, "batch_shape": (None, *self._input_shape_arg)}
+
+
+def Input(shape=None, batch_size=None, name=None, batch_shape=None, **kwargs):
+    """Keras' Input: in fastdnn it is the InputLayer itself, placed first in a Sequential."""
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape, **kwargs)
+
+
+class Flatten(Layer):
+    """Flattens each sample to one dimension: (None, 28, 28) -> (None, 784). No weights, no op:
+    the engine sees every input as (batch, features)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], int(np.prod(input_shape[1:])))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Dense(Layer):
+    """y = activation(x·kernel + bias), kernel (in, units) as Keras stores it.
+
+    Keras' arguments and defaults: glorot_uniform kernel, zeros bias, optional
+    kernel/bias regularizers. `activation` is a name, a function of
+    fastdnn.activations, or an activation layer (e.g. LeakyReLU(0.1)).
+    kernel_constraint / bias_constraint / activity_regularizer are not supported.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
+            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
+        for arg, value in [("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
+                           ("bias_constraint", bias_constraint)]:
+            if value is not None:
+                raise NotImplementedError(f"Dense: {arg} is not supported by fastdnn")
+        self.units = int(units)
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.kernel_regularizer = _engine_regularizer(kernel_regularizer)
+        self.bias_regularizer = _engine_regularizer(bias_regularizer)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def _weight_specs(self, input_shape):
+        specs = [weight_spec("kernel", (input_shape[-1], self.units), self.kernel_initializer, True, self.kernel_regularizer)]
+        if self.use_bias:
+            specs.append(weight_spec("bias", (self.units,), self.bias_initializer, True, self.bias_regularizer))
+        return specs
+
+    def _ops(self):
+        op = {"kind": "dense", "units": self.units, "use_bias": self.use_bias, "trainable": self.trainable}
+        for prefix, reg in [("kernel", self.kernel_regularizer), ("bias", self.bias_regularizer)]:
+            if reg is not None:
+                op[f"{prefix}_l1"], op[f"{prefix}_l2"] = float(reg.l1), float(reg.l2)
+        activation = activations_module.op_spec(self.activation)
+        return [op] + ([activation] if activation else [])
+
+    @property
+    def kernel(self):
+        return self._weights[0] if self.built else None
+
+    @property
+    def bias(self):
+        return self._weights[1] if self.built and self.use_bias else None
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": _serialize_activation(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
+            "bias_initializer": initializers_module.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers_module.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
+            "bias_regularizer": regularizers_module.serialize(self.bias_regularizer) if self.bias_regularizer else None,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("activation"), dict):
+            from fastdnn.layers import deserialize
+
+            config["activation"] = deserialize(config["activation"])
+        return cls(**config)
+
+
+def _engine_regularizer(identifier):
+    """A regularizer the engine can apply: an L1/L2 mix with numeric .l1 and .l2."""
+    regularizer = regularizers_module.get(identifier)
+    if regularizer is not None and not (hasattr(regularizer, "l1") and hasattr(regularizer, "l2")):
+        raise NotImplementedError(
+            f"fastdnn applies regularization in C++ and supports L1/L2 penalties only "
+            f"(regularizers.l1, l2, l1_l2); got {regularizer!r}")
+    return regularizer
+
+
+def _serialize_activation(activation):
+    if hasattr(activation, "_activation_op"):  # an activation layer given as `activation=`
+        return {"class_name": type(activation).__name__, "config": activation.get_config()}
+    return activations_module.serialize(activation)
+
+
+class Activation(Layer):
+    """Applies an activation: Activation('relu')."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations_module.get(activation)
+
+    def _ops(self):
+        op = activations_module.op_spec(self.activation)
+        return [op] if op else []
+
+    def get_config(self):
+        return {**super().get_config(), "activation": _serialize_activation(self.activation)}

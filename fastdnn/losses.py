@@ -1,0 +1,206 @@
+"""Losses, as keras.losses: functions (per-sample losses on NumPy arrays, for checking),
+classes (the mean over the batch, Keras' "sum_over_batch_size"), and names.
+
+In a model, the loss runs in the engine. As in Keras' TensorFlow backend, a
+cross-entropy on the output of a softmax (sigmoid) last layer is computed from
+its logits: the same gradient, no clipping at 1e-7. The functions below compute
+what Keras' NumPy backend computes, with the clipping.
+"""
+
+import numpy as np
+
+EPSILON = 1e-7  # keras.backend.epsilon()
+
+
+def _f(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """−Σ y·log p over the last axis; p renormalized and clipped to [ε, 1−ε] unless from_logits."""
+    _no_smoothing(label_smoothing)
+    y_true, y_pred = _f(y_true), _f(y_pred)
+    if from_logits:
+        return -(y_true * _log_softmax(y_pred)).sum(axis=-1)
+    p = np.clip(y_pred / y_pred.sum(axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
+    return -(y_true * np.log(p)).sum(axis=-1)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """categorical_crossentropy with integer labels, shape (N,) or (N, 1)."""
+    if ignore_class is not None:
+        raise NotImplementedError("ignore_class is not supported by fastdnn")
+    y_pred = _f(y_pred)
+    labels = np.asarray(y_true).reshape(len(y_pred)).astype(np.int64)
+    onehot = np.eye(y_pred.shape[-1], dtype=np.float32)[labels]
+    return categorical_crossentropy(onehot, y_pred, from_logits=from_logits)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """−mean over the last axis of y·log p + (1−y)·log(1−p), p clipped to [ε, 1−ε] (or σ(z))."""
+    _no_smoothing(label_smoothing)
+    y_true, y_pred = _f(y_true), _f(y_pred)
+    if from_logits:
+        per_entry = np.maximum(y_pred, 0) - y_pred * y_true + np.log1p(np.exp(-np.abs(y_pred)))
+    else:
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        per_entry = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+    return per_entry.mean(axis=-1)
+
+
+def mean_squared_error(y_true, y_pred):
+    """mean over the last axis of (y − p)²"""
+    return np.square(_f(y_pred) - _f(y_true)).mean(axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """mean over the last axis of |y − p|"""
+    return np.abs(_f(y_pred) - _f(y_true)).mean(axis=-1)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+
+def _no_smoothing(label_smoothing):
+    if label_smoothing:
+        raise NotImplementedError("label_smoothing is not supported by fastdnn")
+
+
+class Loss:
+    """A loss object: __call__(y_true, y_pred) is the mean of the per-sample losses."""
+
+    fn = None
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **fn_kwargs):
+        if reduction not in ("sum_over_batch_size", "auto", None):
+            raise NotImplementedError(f"fastdnn reduces losses by 'sum_over_batch_size' only; got reduction={reduction!r}")
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = "sum_over_batch_size"
+        self._fn_kwargs = fn_kwargs
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported by fastdnn")
+        return np.float32(type(self).fn(y_true, y_pred, **self._fn_kwargs).mean())
+
+    @property
+    def from_logits(self):
+        return self._fn_kwargs.get("from_logits", False)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _snake(name):
+    import re
+
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class SparseCategoricalCrossentropy(Loss):
+    fn = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size", name=None, **kwargs):
+        if ignore_class is not None:
+            raise NotImplementedError("ignore_class is not supported by fastdnn")
+        super().__init__(name=name or "sparse_categorical_crossentropy", reduction=reduction, from_logits=from_logits, **kwargs)
+
+
+class CategoricalCrossentropy(Loss):
+    fn = staticmethod(categorical_crossentropy)
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None, **kwargs):
+        _no_smoothing(label_smoothing)
+        super().__init__(name=name or "categorical_crossentropy", reduction=reduction, from_logits=from_logits, **kwargs)
+
+
+class BinaryCrossentropy(Loss):
+    fn = staticmethod(binary_crossentropy)
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None, **kwargs):
+        _no_smoothing(label_smoothing)
+        super().__init__(name=name or "binary_crossentropy", reduction=reduction, from_logits=from_logits, **kwargs)
+
+
+class MeanSquaredError(Loss):
+    fn = staticmethod(mean_squared_error)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+
+
+class MeanAbsoluteError(Loss):
+    fn = staticmethod(mean_absolute_error)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+
+
+# name → (engine kind, class); Keras' aliases included.
+_BY_NAME = {
+    "sparse_categorical_crossentropy": ("sparse_categorical_crossentropy", SparseCategoricalCrossentropy),
+    "categorical_crossentropy": ("categorical_crossentropy", CategoricalCrossentropy),
+    "binary_crossentropy": ("binary_crossentropy", BinaryCrossentropy),
+    "mean_squared_error": ("mean_squared_error", MeanSquaredError),
+    "mse": ("mean_squared_error", MeanSquaredError),
+    "MSE": ("mean_squared_error", MeanSquaredError),
+    "mean_absolute_error": ("mean_absolute_error", MeanAbsoluteError),
+    "mae": ("mean_absolute_error", MeanAbsoluteError),
+    "MAE": ("mean_absolute_error", MeanAbsoluteError),
+}
+_FUNCTIONS = {
+    sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    categorical_crossentropy: "categorical_crossentropy",
+    binary_crossentropy: "binary_crossentropy",
+    mean_squared_error: "mean_squared_error",
+    mean_absolute_error: "mean_absolute_error",
+}
+_CLASSES = {cls: name for name, (_, cls) in _BY_NAME.items()}
+AUTO = ("crossentropy", "ce")  # Keras 3 compile() picks the cross-entropy from the shapes
+
+
+def get(identifier):
+    """A loss object for a name, a function of this module, a dict or a Loss instance."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str) and identifier in _BY_NAME:
+        return _BY_NAME[identifier][1]()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier) and identifier in _FUNCTIONS:
+        return _BY_NAME[_FUNCTIONS[identifier]][1]()
+    known = ", ".join(sorted(set(_BY_NAME) | set(AUTO)))
+    raise ValueError(
+        f"Could not interpret loss {identifier!r}: fastdnn computes losses in C++, so it takes their names "
+        f"({known}), the functions and classes of fastdnn.losses."
+    )
+
+
+def engine_spec(loss):
+    """The engine's loss description for a Loss object."""
+    kind = _CLASSES.get(type(loss))
+    if kind is None:
+        raise ValueError(f"fastdnn cannot run the custom loss {loss!r} in its engine")
+    return {"kind": _BY_NAME[kind][0], "from_logits": bool(loss.from_logits)}
+
+
+def serialize(loss):
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def deserialize(config):
+    classes = {cls.__name__: cls for cls in _CLASSES}
+    cls = classes.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown loss class {config.get('class_name')!r}; known: {', '.join(sorted(classes))}")
+    return cls.from_config(dict(config.get("config", {})))

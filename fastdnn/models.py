@@ -1,0 +1,639 @@
+"""Sequential, as tf.keras: a stack of layers, compiled, fitted, evaluated, saved.
+
+Python describes the network and drives the epochs; the engine runs whole
+training steps (forward, loss, backward, update) in C++ with the GIL released.
+fit() calls the engine once per epoch, or once per group of batches when a
+progress bar is shown, or once per batch when a callback has batch hooks or a
+metric must be computed in Python.
+"""
+
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from fastdnn import _network
+from fastdnn import callbacks as callbacks_module
+from fastdnn import layers as layers_module
+from fastdnn import losses as losses_module
+from fastdnn import metrics as metrics_module
+from fastdnn import optimizers as optimizers_module
+from fastdnn.layers.base import unique_name
+
+DEFAULT_BATCH_SIZE = 32
+
+
+class Sequential:
+    """Sequential(layers=None, name=None): layers applied one after the other."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        self.name = name or unique_name("sequential")
+        self._layers = []
+        self._input_layer = None
+        self._build_shape = None  # (None, ...) once built
+        self._network = None
+        self._network_key = None
+        self.optimizer = None
+        self.loss = None
+        self._compiled_metrics = []  # compile(metrics=...) entries, resolved at the first data
+        self._metrics = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.trainable = trainable
+        for layer in layers or []:
+            self.add(layer)
+
+    # --- structure -----------------------------------------------------------------
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def add(self, layer):
+        if not isinstance(layer, layers_module.Layer):
+            raise TypeError(f"Only fastdnn layers can be added to a Sequential model; got {layer!r}")
+        if isinstance(layer, layers_module.InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("An Input must be the first layer of a Sequential model")
+            self._input_layer = layer
+        else:
+            if any(layer is existing for existing in self._layers):
+                raise ValueError(f"The layer {layer.name} is already in this model")
+            self._layers.append(layer)
+        self._invalidate()
+        shape = self._declared_input_shape()
+        if shape is not None and self._build_shape is None:
+            self.build((None, *shape))
+        elif self._build_shape is not None:
+            self.build(self._build_shape)
+
+    def pop(self):
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self._invalidate()
+        if self._build_shape is not None:
+            self.build(self._build_shape)
+        return layer
+
+    def _declared_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer._input_shape_arg
+        return self._layers[0]._input_shape_arg if self._layers else None
+
+    def _invalidate(self):
+        """The layer stack changed: the engine network must be rebuilt."""
+        self._network, self._network_key = None, None
+
+    def build(self, input_shape=None):
+        """Builds every layer for inputs of `input_shape` (with the batch dimension, e.g. (None, 784))."""
+        if input_shape is None:
+            declared = self._declared_input_shape()
+            if declared is None:
+                raise ValueError("You must provide an `input_shape` argument.")
+            input_shape = (None, *declared)
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            if layer.built and tuple(layer.input_shape[1:]) != tuple(shape[1:]):
+                raise ValueError(
+                    f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected shape '
+                    f"{layer.input_shape}, found shape {shape}")
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self._build_shape = (None, *tuple(input_shape)[1:])
+
+    @property
+    def built(self):
+        return self._build_shape is not None
+
+    @property
+    def input_shape(self):
+        return self._build_shape
+
+    @property
+    def output_shape(self):
+        shape = self._build_shape
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self._layers]}.")
+
+    # --- weights ---------------------------------------------------------------------
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not w.trainable or not self.trainable]
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"You called `set_weights(weights)` on model {self.name} with a weight list of "
+                             f"length {len(weights)}, but the model expects {len(mine)} weights.")
+        for w, value in zip(mine, weights):
+            w.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model has not been built.")
+        return sum(layer.count_params() for layer in self._layers)
+
+    # --- compile ---------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True, **kwargs):
+        """Keras' compile. run_eagerly, steps_per_execution and jit_compile are accepted and
+        have no effect (the engine always runs compiled steps)."""
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword argument(s): {sorted(kwargs)}")
+        if loss is None:
+            raise ValueError("fastdnn needs a loss: compile(loss=...)")
+        if loss_weights is not None or weighted_metrics is not None:
+            raise NotImplementedError("loss_weights and weighted_metrics are not supported by fastdnn")
+        self.optimizer = optimizers_module.get(optimizer)
+        if isinstance(loss, str) and loss in losses_module.AUTO:
+            self.loss = loss  # chosen from the shapes of the first data
+        else:
+            self.loss = losses_module.get(loss)
+        if isinstance(metrics, dict):
+            raise NotImplementedError("fastdnn models have one output: pass metrics as a list")
+        self._compiled_metrics = list(metrics or [])
+        self._metrics = None
+        self.compiled = True
+        self._invalidate()
+
+    def _require_compiled(self):
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before using the model.")
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in (self._metrics or [])]
+
+    # --- data ------------------------------------------------------------------------
+    def _prepare_x(self, x):
+        if x is None:
+            raise ValueError("x is None: fastdnn trains on NumPy arrays (x, y)")
+        if isinstance(x, (list, tuple)) and x and isinstance(x[0], np.ndarray) and x[0].ndim > 1:
+            raise NotImplementedError("fastdnn models have one input: pass x as one array")
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"x must hold numbers; got an array of dtype {x.dtype}")
+        if x.ndim == 1:
+            x = x.reshape(-1, 1)
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        expected = self._build_shape[1:]
+        if x.shape[1:] != expected:
+            if x.ndim == 2 and int(np.prod(expected)) == x.shape[1] and len(expected) > 1:
+                pass  # already flattened samples
+            else:
+                first = self._layers[0].name if self._layers else self.name
+                raise ValueError(
+                    f'Input 0 of layer "{first}" is incompatible with the layer: expected shape '
+                    f"{self._build_shape}, found shape {(None, *x.shape[1:])}")
+        if len(x) == 0:
+            raise ValueError("x is empty: it needs at least one sample")
+        return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+
+    def _loss_and_metrics(self, y):
+        """The engine loss spec, the engine metric and the Python metrics for labels shaped like y."""
+        out_shape = self.output_shape
+        y_shape = np.shape(y)
+        loss = self.loss
+        if isinstance(loss, str):  # "crossentropy": Keras 3 picks by the shapes
+            if out_shape[-1] == 1:
+                loss = losses_module.BinaryCrossentropy()
+            elif len(y_shape) < len(out_shape) or y_shape[-1] == 1:
+                loss = losses_module.SparseCategoricalCrossentropy()
+            else:
+                loss = losses_module.CategoricalCrossentropy()
+        spec = losses_module.engine_spec(loss)
+        if self._metrics is None:
+            self._metrics = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_metrics]
+        engine_metric, python_metrics = None, []
+        for m in self._metrics:
+            kind = metrics_module.ENGINE_METRICS.get(type(m))
+            if engine_metric is None and kind is not None and _metric_fits_loss(kind, spec["kind"]) \
+                    and m._fn_kwargs.get("threshold", 0.5) == 0.5:
+                engine_metric = m
+                spec["metric"] = kind
+            else:
+                python_metrics.append(m)
+        return spec, engine_metric, python_metrics
+
+    def _prepare_y(self, y, spec, rows):
+        if y is None:
+            raise ValueError("y is None: fit and evaluate need targets")
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"y must hold numbers; got an array of dtype {y.dtype}")
+        if len(y) != rows:
+            raise ValueError(f"Data cardinality is ambiguous:\n  x sizes: {rows}\n  y sizes: {len(y)}\n"
+                             "Make sure all arrays contain the same number of samples.")
+        if spec["kind"] == "sparse_categorical_crossentropy":
+            return y
+        width = self.output_shape[-1]
+        if y.ndim == 1 and width == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim == 1 and spec["kind"] in ("categorical_crossentropy",):
+            raise ValueError(
+                f"categorical_crossentropy needs one-hot targets of shape ({rows}, {width}); got integer labels "
+                "of shape ({rows},): use sparse_categorical_crossentropy, or fastdnn.utils.to_categorical(y)")
+        return np.ascontiguousarray(y, dtype=np.float32)
+
+    # --- the engine network -----------------------------------------------------------
+    def _get_network(self, spec=None):
+        """The engine network for the current layers, loss and optimizer (rebuilt when they change)."""
+        if not self.built:
+            raise ValueError(f"The model {self.name} has not been built yet: call build() or pass data")
+        optimizer = self.optimizer._engine_spec() if self.optimizer is not None else None
+        trainable = tuple(layer.trainable and self.trainable for layer in self._layers)
+        key = (repr(spec), repr(optimizer), trainable)
+        if self._network is not None and (spec is None or key == self._network_key):
+            return self._network
+        frozen = [layer for layer, t in zip(self._layers, trainable) if not t]
+        saved = {}
+        for layer in frozen:  # the engine's trainable flag follows the model's, for this build
+            saved[layer] = layer._trainable
+            layer._trainable = False
+        try:
+            old = self._network
+            net = _network.create(self._layers, self._build_shape, spec, optimizer)
+        finally:
+            for layer, value in saved.items():
+                layer._trainable = value
+        if old is not None and self.optimizer is not None and self.optimizer._network is old:
+            _network.copy_optimizer_state(old, net)
+        elif self.optimizer is not None and getattr(self, "_pending_optimizer_state", None) is not None:
+            _network.restore_optimizer_state(net, *self._pending_optimizer_state)  # from load_model
+            self._pending_optimizer_state = None
+        if self.optimizer is not None:
+            self.optimizer._attach(net)
+        self._network, self._network_key = net, key if spec is not None else None
+        return net
+
+    # --- training --------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1, **kwargs):
+        """Trains for `epochs` epochs; returns the History. Keras' arguments and defaults; Keras 2's
+        nb_epoch= is accepted (with a warning). class_weight, sample_weight and steps_per_epoch are
+        not supported."""
+        if "nb_epoch" in kwargs:
+            warnings.warn("The `nb_epoch` argument in `fit` has been renamed `epochs`.", DeprecationWarning, stacklevel=2)
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
+        for arg, value in [("class_weight", class_weight), ("sample_weight", sample_weight),
+                           ("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)]:
+            if value is not None:
+                raise NotImplementedError(f"fit(): {arg} is not supported by fastdnn")
+        self._require_compiled()
+        if self._fitting:
+            raise RuntimeError(f"The model {self.name} is already training in another thread")
+        x = self._prepare_x(x)
+        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
+        y = self._prepare_y(y, spec, len(x))
+        if validation_data is None and validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
+            split_at = int(len(x) * (1.0 - validation_split))  # Keras: the last samples, before shuffling
+            if split_at == 0 or split_at == len(x):
+                raise ValueError(f"validation_split={validation_split} leaves no samples for "
+                                 f"{'training' if split_at == 0 else 'validation'} out of {len(x)}")
+            validation_data = (x[split_at:], y[split_at:])
+            x, y = x[:split_at], y[:split_at]
+        if validation_data is not None:
+            if len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            x_val = self._prepare_x(validation_data[0])
+            y_val = self._prepare_y(validation_data[1], spec, len(x_val))
+        batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
+        epochs = int(epochs)
+        verbose = _resolve_verbose(verbose)
+        steps = math.ceil(len(x) / batch_size)
+        net = self._get_network(spec)
+
+        callback_list = callbacks_module.CallbackList(callbacks)
+        if not any(isinstance(c, callbacks_module.History) for c in callback_list.callbacks):
+            callback_list.append(callbacks_module.History())
+        progbar = next((c for c in callback_list.callbacks if isinstance(c, callbacks_module.ProgbarLogger)), None)
+        if progbar is None and verbose:
+            progbar = callbacks_module.ProgbarLogger()
+            callback_list.append(progbar)
+        callback_list.set_model(self)
+        callback_list.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
+
+        self.stop_training = False
+        self._fitting = True
+        batch_hooks = callback_list._implements_train_batch_hooks() or bool(python_metrics)
+        logs = {}
+        try:
+            callback_list.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                callback_list.on_epoch_begin(epoch)
+                order = self._shuffled(len(x), shuffle)
+                logs = self._train_epoch(net, x, y, order, batch_size, callback_list, batch_hooks,
+                                         progbar is not None and verbose == 1, engine_metric, python_metrics)
+                if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                    callback_list.on_test_begin()
+                    val = self._evaluate_arrays(net, x_val, y_val, validation_batch_size or batch_size,
+                                                engine_metric, python_metrics)
+                    callback_list.on_test_end(val)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                callback_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            callback_list.on_train_end(logs)
+        finally:
+            self._fitting = False
+        return self.history
+
+    _fitting = False
+
+    def _shuffled(self, n, shuffle):
+        from fastdnn import _random
+
+        if shuffle == "batch":
+            raise NotImplementedError("shuffle='batch' is not supported by fastdnn")
+        return _random.generator().permutation(n) if shuffle else np.arange(n)
+
+    def _train_epoch(self, net, x, y, order, batch_size, callbacks, batch_hooks, show_progress,
+                     engine_metric, python_metrics):
+        """One epoch in as few engine calls as the callbacks and metrics allow; returns the epoch logs."""
+        steps = math.ceil(len(order) / batch_size)
+        seen, loss_sum, hits = 0, 0.0, 0.0
+        python_sums = [0.0] * len(python_metrics)
+        # Batches per engine call: 1 for batch hooks; with a progress bar, enough for ~0.1 s.
+        group = 1 if batch_hooks or show_progress else steps
+        step = 0
+        logs = {}
+        warned = False
+        while step < steps:
+            count = min(group, steps - step)
+            if batch_hooks:
+                callbacks.on_train_batch_begin(step)
+            idx = order[step * batch_size: (step + count) * batch_size]
+            rates = self.optimizer._learning_rates(net.iterations, count)
+            started = time.perf_counter()
+            losses, batch_hits = net.train_batches(x, y, idx, batch_size, rates)
+            elapsed = time.perf_counter() - started
+            sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
+            seen += len(idx)
+            loss_sum += float(np.dot(losses, sizes))
+            hits += float(batch_hits.sum())
+            if python_metrics:
+                outputs = net.training_output()
+                for i, m in enumerate(python_metrics):
+                    python_sums[i] += float(np.sum(m._fn(y[idx], outputs, **m._fn_kwargs)))
+            if not warned and not np.all(np.isfinite(losses)):
+                warned = True
+                warnings.warn(f"The training loss became {losses[~np.isfinite(losses)][0]} at batch "
+                              f"{step + int(np.argmin(np.isfinite(losses)))}; the weights are no longer finite. "
+                              "Use callbacks.TerminateOnNaN() to stop at once, or a smaller learning rate.",
+                              RuntimeWarning, stacklevel=3)
+            step += count
+            logs = self._logs(loss_sum / seen, hits / seen, engine_metric, python_metrics,
+                              [s / seen for s in python_sums])
+            if batch_hooks or show_progress:
+                callbacks.on_train_batch_end(step - 1, logs)
+            if show_progress and not batch_hooks:
+                group = max(1, min(steps, int(count * 0.1 / max(elapsed, 1e-6))))
+            if self.stop_training and batch_hooks:
+                break
+        return logs
+
+    @staticmethod
+    def _logs(loss, engine_value, engine_metric, python_metrics, python_values):
+        """Logs as Keras 3 orders them: the metrics and loss by name."""
+        logs = {"loss": float(loss)}
+        if engine_metric is not None:
+            logs[engine_metric.name] = float(engine_value)
+        for m, v in zip(python_metrics, python_values):
+            logs[m.name] = float(v)
+        return dict(sorted(logs.items()))
+
+    def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics):
+        loss, hits = net.evaluate(x, y, batch_size)
+        values = []
+        if python_metrics:
+            predictions = net.predict(x, batch_size)
+            values = [float(np.mean(m._fn(y, predictions, **m._fn_kwargs))) for m in python_metrics]
+        return self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics in inference mode: a scalar loss, or [loss, *metrics] in compile order,
+        or a dict with return_dict=True (Keras' returns)."""
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
+        if sample_weight is not None or steps is not None:
+            raise NotImplementedError("evaluate(): sample_weight and steps are not supported by fastdnn")
+        self._require_compiled()
+        x = self._prepare_x(x)
+        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
+        y = self._prepare_y(y, spec, len(x))
+        batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
+        net = self._get_network(spec)
+        callback_list = self._inference_callbacks(callbacks, verbose, math.ceil(len(x) / batch_size))
+        callback_list.on_test_begin()
+        logs = self._evaluate_arrays(net, x, y, batch_size, engine_metric, python_metrics)
+        callback_list.on_test_batch_end(math.ceil(len(x) / batch_size) - 1, logs)
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs in inference mode, (samples, outputs) float32."""
+        if steps is not None:
+            raise NotImplementedError("predict(): steps is not supported by fastdnn")
+        x = self._prepare_x(x)
+        batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
+        net = self._get_network()
+        callback_list = self._inference_callbacks(callbacks, verbose, math.ceil(len(x) / batch_size))
+        callback_list.on_predict_begin()
+        out = net.predict(x, batch_size)
+        callback_list.on_predict_batch_end(math.ceil(len(x) / batch_size) - 1, {"outputs": out})
+        callback_list.on_predict_end()
+        return out.reshape((len(x), *self.output_shape[1:]))
+
+    def _inference_callbacks(self, callbacks, verbose, steps):
+        callback_list = callbacks_module.CallbackList(callbacks)
+        verbose = _resolve_verbose(verbose)
+        if verbose and not any(isinstance(c, callbacks_module.ProgbarLogger) for c in callback_list.callbacks):
+            callback_list.append(callbacks_module.ProgbarLogger())
+        callback_list.set_model(self)
+        callback_list.set_params({"verbose": verbose, "epochs": 1, "steps": steps})
+        return callback_list
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns its loss (and metrics), as Keras."""
+        if sample_weight is not None or class_weight is not None:
+            raise NotImplementedError("train_on_batch(): sample_weight and class_weight are not supported")
+        self._require_compiled()
+        x = self._prepare_x(x)
+        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
+        y = self._prepare_y(y, spec, len(x))
+        net = self._get_network(spec)
+        loss, hits = net.train_step(x, y, self.optimizer._learning_rates(net.iterations, 1)[0])
+        values = []
+        if python_metrics:
+            outputs = net.training_output()
+            values = [float(np.mean(m._fn(y, outputs, **m._fn_kwargs))) for m in python_metrics]
+        logs = self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
+        return self._returned(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        if sample_weight is not None:
+            raise NotImplementedError("test_on_batch(): sample_weight is not supported")
+        self._require_compiled()
+        x = self._prepare_x(x)
+        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
+        y = self._prepare_y(y, spec, len(x))
+        logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics)
+        return self._returned(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(1, len(np.asarray(x))), verbose=0)
+
+    def _returned(self, logs, return_dict):
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def __call__(self, x, training=False):
+        if training:
+            raise NotImplementedError("fastdnn runs models in training mode only inside fit()")
+        return self.predict(x, batch_size=max(1, len(np.asarray(x))), verbose=0)
+
+    # --- description ------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Prints the layer table in Keras 2's plain-text layout (fastdnn's choice: it prints the
+        same on every console); Total / Trainable / Non-trainable params as Keras counts them."""
+        from fastdnn.utils.summary import format_summary
+
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by calling `build()` "
+                             "or by calling the model on a batch of data.")
+        text = format_summary(self, line_length=line_length or 65, positions=positions)
+        (print_fn or print)(text)
+
+    def get_config(self):
+        config = {"name": self.name, "layers": [layers_module.serialize(layer) for layer in self._layers]}
+        if self._input_layer is not None:
+            config["layers"].insert(0, layers_module.serialize(self._input_layer))
+        if self._build_shape is not None:
+            config["build_input_shape"] = list(self._build_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config.get("name"))
+        for layer_config in config.get("layers", []):
+            model.add(layers_module.deserialize(layer_config))
+        if config.get("build_input_shape") and not model.built:
+            model.build(tuple(config["build_input_shape"]))
+        return model
+
+    def to_json(self, **kwargs):
+        import json
+
+        return json.dumps({"class_name": "Sequential", "config": self.get_config()}, **kwargs)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """One file with the configuration, the weights and the optimizer state (fastdnn's own
+        format: a zip of JSON and .npy arrays, no pickle), written atomically."""
+        from fastdnn import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        from fastdnn import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from fastdnn import saving
+
+        saving.load_weights(self, filepath)
+
+    def __repr__(self):
+        return f"<Sequential name={self.name}, built={self.built}>"
+
+
+class Model:
+    """Keras' functional and subclassed models are not supported by fastdnn (yet): use Sequential."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            "fastdnn supports Sequential models only; the functional API (Model(inputs, outputs)) and "
+            "subclassed models are not supported yet")
+
+
+def _metric_fits_loss(metric_kind, loss_kind):
+    sparse_loss = loss_kind == "sparse_categorical_crossentropy"
+    return (metric_kind == "sparse_categorical_accuracy") == sparse_loss
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _resolve_verbose(verbose):
+    """Keras' verbose: "auto" is 1 on a terminal and 2 otherwise (fastdnn's rule for logs)."""
+    if verbose == "auto":
+        return 1 if getattr(sys.stdout, "isatty", lambda: False)() else 2
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got {verbose!r}")
+    return int(verbose)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model saved by Sequential.save (fastdnn's format), compiled as it was saved."""
+    from fastdnn import saving
+
+    return saving.load_model(filepath, compile=compile)
+
+
+def model_from_json(json_string, custom_objects=None):
+    import json
+
+    config = json.loads(json_string)
+    return Sequential.from_config(config.get("config", config))
+
+
+def clone_model(model):
+    """A new model with the same layers' configuration and freshly initialized weights."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        layer["config"].pop("name", None)
+    config.pop("name", None)
+    return Sequential.from_config(config)
+

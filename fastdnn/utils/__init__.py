@@ -1,0 +1,5 @@
+"""Utilities, as tf.keras.utils."""
+
+from fastdnn.utils.numerical import normalize, to_categorical
+from fastdnn.utils.progbar import Progbar
+from fastdnn.utils.seeding import set_random_seed

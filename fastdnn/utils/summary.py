@@ -1,0 +1,54 @@
+"""model.summary() in Keras 2's plain-text layout (tf.keras 2.x print_summary).
+
+fastdnn prints this layout rather than Keras 3's box-drawn table: it is what the
+tutorials show, and it prints the same on every console.
+"""
+
+
+def _row(fields, positions):
+    """One table row, wrapped over several lines when a field is too long for its column."""
+    left = [str(f) for f in fields]
+    lines = []
+    while any(left):
+        line = ""
+        for col, text in enumerate(left):
+            start = positions[col - 1] if col > 0 else 0
+            space = 2 if col != len(positions) - 1 else 0
+            cutoff = positions[col] - start - space
+            part = text[:cutoff]
+            # Break long shapes after the end of a tuple, as Keras does.
+            breaks = [part.find(b) + len(b) for b in ("),", "},", "],", "',") if part.find(b) >= 0]
+            if breaks:
+                cutoff = min(breaks)
+                part = part[:cutoff]
+            if col == 0:
+                line += " "
+            line += part + " " * space
+            left[col] = text[cutoff:]
+            line += " " * (positions[col] - len(line))
+        lines.append(line)
+    return lines
+
+
+def format_summary(model, line_length=65, positions=None):
+    positions = positions or [0.45, 0.85, 1.0]
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+    lines = [f'Model: "{model.name}"', "_" * line_length]
+    lines += _row(["Layer (type)", "Output Shape", "Param #"], positions)
+    lines.append("=" * line_length)
+    shape = model.input_shape
+    for layer in model.layers:
+        shape = layer.compute_output_shape(shape)
+        lines += _row([f"{layer.name} ({type(layer).__name__})", shape, layer.count_params()], positions)
+        lines.append(" " * line_length)
+    lines.append("=" * line_length)
+    trainable = sum(int(w.value.size) for w in model.trainable_weights)
+    non_trainable = sum(int(w.value.size) for w in model.non_trainable_weights)
+    lines += [
+        f"Total params: {trainable + non_trainable:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {non_trainable:,}",
+        "_" * line_length,
+    ]
+    return "\n".join(lines)
