@@ -480,6 +480,20 @@ class Sequential:
         callback_list.on_predict_end()
         return out.reshape((len(x), *self.output_shape[1:]))
 
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Keras 2's predict_classes (removed in TF 2.6), kept for old tutorials: the argmax of
+        the outputs, or outputs > 0.5 for a single sigmoid output."""
+        warnings.warn("`model.predict_classes()` is deprecated: use np.argmax(model.predict(x), axis=-1), "
+                      "or (model.predict(x) > 0.5).astype('int32') for a binary classifier.",
+                      DeprecationWarning, stacklevel=2)
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        return (proba > 0.5).astype("int32") if proba.shape[-1] == 1 else proba.argmax(axis=-1)
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Keras 2's predict_proba: the same as predict."""
+        warnings.warn("`model.predict_proba()` is deprecated: use `model.predict()`.", DeprecationWarning, stacklevel=2)
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
     def _inference_callbacks(self, callbacks, verbose, steps):
         callback_list = callbacks_module.CallbackList(callbacks)
         verbose = _resolve_verbose(verbose)

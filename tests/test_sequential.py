@@ -303,3 +303,37 @@ def test_a_diverging_loss_warns_once_and_shows_in_the_history():
     with pytest.warns(RuntimeWarning, match="The training loss became"):
         history = model.fit(x, y * 1e3, epochs=2, verbose=0)
     assert not np.isfinite(history.history["loss"][-1])
+
+
+def test_keras_2_predict_classes_and_predict_proba_still_work_with_a_warning():
+    x, _ = data(10)
+    model = small_model()
+    with pytest.deprecated_call():
+        classes = model.predict_classes(x)
+    np.testing.assert_array_equal(classes, np.argmax(model.predict(x, verbose=0), axis=1))
+    with pytest.deprecated_call():
+        np.testing.assert_array_equal(model.predict_proba(x), model.predict(x, verbose=0))
+
+
+def test_an_old_keras_2_program_runs_with_its_imports_changed():
+    from fastdnn.layers import Activation, Dense, Dropout
+    from fastdnn.models import Sequential
+    from fastdnn.optimizers import SGD
+    from fastdnn.utils import np_utils
+
+    x_train = np.random.default_rng(0).random((100, 20))
+    y_train = np_utils.to_categorical(np.random.default_rng(1).integers(10, size=(100, 1)), num_classes=10)
+    model = Sequential()
+    model.add(Dense(64, activation="relu", input_dim=20))
+    model.add(Dropout(0.5))
+    model.add(Dense(64, activation="relu"))
+    model.add(Dropout(0.5))
+    model.add(Dense(10))
+    model.add(Activation("softmax"))
+    with pytest.deprecated_call():
+        sgd = SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)
+    model.compile(loss="categorical_crossentropy", optimizer=sgd, metrics=["accuracy"])
+    with pytest.deprecated_call():
+        model.fit(x_train, y_train, nb_epoch=2, batch_size=128, verbose=0)
+    score = model.evaluate(x_train, y_train, batch_size=128, verbose=0)
+    assert len(score) == 2 and 0 <= score[1] <= 1
