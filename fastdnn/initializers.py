@@ -32,7 +32,7 @@ import re
 
 import numpy as np
 
-from fastdnn import _random
+from fastdnn import _random, _serialization
 
 
 def compute_fans(shape):
@@ -381,21 +381,12 @@ def serialize(initializer):
 
     None gives None; a plain function gives its name.
     """
-    if initializer is None:
-        return None
-    if not isinstance(initializer, Initializer):
-        return getattr(initializer, "__name__", repr(initializer))
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return _serialization.serialize(initializer, "keras.initializers", Initializer)
 
 
 def deserialize(config):
     """An initializer from serialize()'s dict (or {'class_name', 'config'}), or from a name."""
-    if isinstance(config, str):
-        return _lookup(config)()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret initializer config: {config}")
-    return _lookup(config["class_name"]).from_config(config.get("config") or {})
+    return _serialization.deserialize(config, _lookup, "initializer")
 
 
 def get(identifier):

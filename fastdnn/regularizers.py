@@ -25,6 +25,8 @@ import numbers
 
 import numpy as np
 
+from fastdnn import _serialization
+
 
 def validate_float_arg(value, name):
     """`value` as a float, or ValueError naming the argument if it is not a finite number >= 0."""
@@ -137,22 +139,12 @@ def serialize(regularizer):
 
     None gives None; a plain function gives its name.
     """
-    if regularizer is None:
-        return None
-    if not isinstance(regularizer, Regularizer):
-        return getattr(regularizer, "__name__", repr(regularizer))
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    return _serialization.serialize(regularizer, "keras.regularizers", Regularizer)
 
 
 def deserialize(config):
     """A regularizer from serialize()'s dict (or {'class_name', 'config'}), or from a name."""
-    if isinstance(config, str):
-        return _lookup(config)()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret regularizer config: {config}")
-    cls = _lookup(config["class_name"])
-    return cls.from_config(config.get("config") or {}) if inspect.isclass(cls) else cls()
+    return _serialization.deserialize(config, _lookup, "regularizer")
 
 
 def get(identifier):
