@@ -11,10 +11,11 @@ import io
 import json
 import os
 import sys
-import tempfile
 import zipfile
 
 import numpy as np
+
+from fastdnn._atomic import atomic_write
 
 FORMAT = "fastdnn"
 VERSION = 1
@@ -40,27 +41,11 @@ def _npy_bytes(array):
 
 
 def _write_atomically(filepath, manifest, arrays, overwrite):
-    filepath = os.fspath(filepath)
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath} exists and overwrite=False")
-    folder = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
-                archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
-                for name, array in arrays:
-                    archive.writestr(name, _npy_bytes(array))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, filepath)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(filepath, overwrite) as f:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+            for name, array in arrays:
+                archive.writestr(name, _npy_bytes(array))
 
 
 def _weights_manifest(model):

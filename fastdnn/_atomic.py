@@ -1,0 +1,31 @@
+"""Write a file so that readers see either the old file or the whole new one.
+
+The data goes to a temporary name in the same folder, is flushed to disk, and
+only then renamed over the destination: an interrupted save (Ctrl-C, a full
+disk, a killed process) never leaves a half-written file behind.
+"""
+
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_write(filepath, overwrite=True):
+    """Yield a binary file object; on success it replaces `filepath` at once."""
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False")
+    folder = os.path.dirname(os.path.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, filepath)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
