@@ -23,8 +23,17 @@ from fastdnn.models import Model, Sequential
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # The data set loaders pull in urllib, tarfile and friends; import them on
+    # first use (keras.datasets.mnist) so `import fastdnn` stays quick.
+    if name == "datasets":
+        import importlib
+        return importlib.import_module("fastdnn.datasets")
+    raise AttributeError(f"module 'fastdnn' has no attribute {name!r}")
+
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "get_num_threads",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "get_num_threads",
     "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
     "set_num_threads", "utils", "__version__",
 ]

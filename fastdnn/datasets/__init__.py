@@ -1,0 +1,7 @@
+"""Data sets, as tf.keras.datasets, and the IDX file format they come in."""
+
+from fastdnn.datasets import fashion_mnist, mnist
+from fastdnn.datasets._dataset import DatasetUnavailableError
+from fastdnn.datasets.idx import read_idx, write_idx
+
+__all__ = ["DatasetUnavailableError", "fashion_mnist", "mnist", "read_idx", "write_idx"]
