@@ -117,3 +117,42 @@ def test_same_seed_same_masks_different_seed_different_masks():
 
     np.testing.assert_array_equal(gradient(1), gradient(1))
     assert not np.array_equal(gradient(1), gradient(2))
+
+
+def test_two_networks_training_at_once_give_the_weights_of_one_after_the_other(restore_threads):
+    """Two Python threads each train a network with the GIL released: the
+    thread pool serves one and the other runs on its own thread, and neither
+    result may change."""
+    _, alone, _ = train_wide_net(2)
+    results = [None, None]
+
+    def train(i):
+        results[i] = train_wide_net(2)[1]
+
+    threads = [threading.Thread(target=train, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for result in results:
+        for a, b in zip(alone, result):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_profile_charges_each_part_of_the_step(restore_threads):
+    net = dense_relu_bn_net(layers=3)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 784), dtype=np.float32), rng.integers(0, 10, size=32)
+    net.train_step(x, y, 0.01)
+    net.set_profiling(True)
+    assert net.profile()["steps"] == 0 and net.profile()["dense"] == 0.0
+    for _ in range(3):
+        net.train_step(x, y, 0.01)
+    net.predict(x)  # inference is not part of the training profile
+    profile = net.profile()
+    assert profile["steps"] == 3
+    for part in ("dense", "batch_normalization", "activation", "loss", "optimizer"):
+        assert profile[part] > 0.0, part
+    assert profile["dropout"] == 0.0 and profile["prelu"] == 0.0
+    parts = sum(v for k, v in profile.items() if k not in ("steps", "step_seconds"))
+    assert parts <= profile["step_seconds"]

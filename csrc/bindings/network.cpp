@@ -91,6 +91,30 @@ Every call that runs the network releases the GIL.)doc")
           "Optimizer steps taken (Keras' optimizer.iterations); also keys the dropout masks.")
       .def_property_readonly("step_seconds", [](Network& n) { return n.step_seconds; },
                              "Wall time spent inside the C++ train_step so far.")
+      .def(
+          "set_profiling",
+          [](Network& net, bool on) {
+            locked(net, [&] {
+              net.profiling = on;
+              net.profile = StepProfile{};
+              net.step_seconds = 0.0;
+            });
+          },
+          py::arg("on"), "Time each part of every training step from now on (resets the counters).")
+      .def(
+          "profile",
+          [](Network& net) {
+            static const char* names[StepProfile::kParts] = {
+                "dense", "batch_normalization", "activation", "prelu", "rrelu", "dropout",
+                "alpha_dropout", "loss", "optimizer", "other"};
+            py::dict d;
+            for (int i = 0; i < StepProfile::kParts; ++i) d[names[i]] = net.profile.seconds[i];
+            d["steps"] = net.profile.steps;
+            d["step_seconds"] = net.step_seconds;
+            return d;
+          },
+          "Seconds spent per op kind (forward + backward), in the loss, the optimizer update and the "
+          "rest, over the steps since set_profiling(True); with 'steps' and 'step_seconds'.")
       .def_property(
           "u_product", [](Network& n) { return n.optimizer().u_product(); },
           [](Network& n, py::handle v) { n.optimizer().u_product() = finite_number(v, "u_product"); },

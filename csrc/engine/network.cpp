@@ -34,6 +34,21 @@ void require_finite(const char* what, const float* x, int64_t rows, int64_t widt
   }
 }
 
+// Adds the time until it goes out of scope to `*total`; does nothing for null.
+class PartTimer {
+ public:
+  explicit PartTimer(double* total) : total_(total) {
+    if (total_) start_ = std::chrono::steady_clock::now();
+  }
+  ~PartTimer() {
+    if (total_) *total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double* total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 }  // namespace
 
 Network::Network(const NetworkSpec& spec) : spec_(spec) {
@@ -63,13 +78,23 @@ Network::Network(const NetworkSpec& spec) : spec_(spec) {
   infer_ws_ = std::make_unique<Workspace>(widths_, false);
 }
 
+double* Network::part(int index) {
+  return profiling && train_step_running_ ? &profile.seconds[index] : nullptr;
+}
+
 void Network::forward(Workspace& ws, const Pass& pass) {
-  for (auto& op : ops_) op->forward(ws, pass);
+  for (auto& op : ops_) {
+    PartTimer timer(part(int(op->spec.kind)));
+    op->forward(ws, pass);
+  }
 }
 
 void Network::backward(Workspace& ws, const Pass& pass) {
   const int64_t last = int64_t(ops_.size()) - (loss_->fused() ? 2 : 1);
-  for (int64_t i = last; i >= 0; --i) ops_[i]->backward(ws, pass);
+  for (int64_t i = last; i >= 0; --i) {
+    PartTimer timer(part(int(ops_[i]->spec.kind)));
+    ops_[i]->backward(ws, pass);
+  }
 }
 
 double Network::penalty(bool add_gradients) {
@@ -92,21 +117,36 @@ void Network::prepare_training(int64_t rows) {
 
 BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, float lr) {
   const auto start = std::chrono::steady_clock::now();
-  require_finite("x", x, rows, spec_.input_width);
-  if (y.values) require_finite("y", y.values, rows, y.width);
-  prepare_training(rows);
+  train_step_running_ = true;
+  {
+    PartTimer timer(part(StepProfile::kOther));
+    require_finite("x", x, rows, spec_.input_width);
+    if (y.values) require_finite("y", y.values, rows, y.width);
+    prepare_training(rows);
+  }
   Workspace& ws = *train_ws_;
   ws.set_input(x);
   const Pass pass{rows, true, true, uint64_t(iterations)};
   forward(ws, pass);
   last_train_rows = rows;
   BatchResult result;
-  result.loss = loss_->compute(ws, y, rows, true);
-  result.hits = loss_->hits(ws.in(ws.slots() - 1), y, rows, output_width());
+  {
+    PartTimer timer(part(StepProfile::kLoss));
+    result.loss = loss_->compute(ws, y, rows, true);
+    result.hits = loss_->hits(ws.in(ws.slots() - 1), y, rows, output_width());
+  }
   backward(ws, pass);
-  result.loss += penalty(true);
-  optimizer_->step(params_, lr, iterations + 1);
+  {
+    PartTimer timer(part(StepProfile::kOther));
+    result.loss += penalty(true);
+  }
+  {
+    PartTimer timer(part(StepProfile::kOptimizer));
+    optimizer_->step(params_, lr, iterations + 1);
+  }
   ++iterations;
+  train_step_running_ = false;
+  if (profiling) ++profile.steps;
   step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -22,6 +22,15 @@ struct NetworkSpec {
   OptimizerSpec optimizer;
 };
 
+// Where a training step's time goes, when profiling is on: one counter per op
+// kind (indexed by OpKind), then the loss, the optimizer update, and the rest
+// (input checks, regularization penalties).
+struct StepProfile {
+  static constexpr int kLoss = 7, kOptimizer = 8, kOther = 9, kParts = 10;
+  double seconds[kParts] = {};
+  int64_t steps = 0;
+};
+
 struct BatchResult {
   double loss = 0.0;  // mean over the rows, plus the regularization penalty
   double hits = 0.0;  // accuracy hits (the metric's count, not a fraction)
@@ -60,10 +69,13 @@ class Network {
   int64_t output_width() const { return widths_.back(); }
   int64_t iterations = 0;  // optimizer steps taken; also keys the random streams
   double step_seconds = 0.0;  // wall time spent inside train_step, to measure what lies outside it
+  bool profiling = false;     // time each part of train_step into `profile` (a clock read per op)
+  StepProfile profile;
   // Every caller that runs the network holds it (the bindings do): one batch at a time.
   std::mutex mutex;
 
  private:
+  double* part(int index);  // the profile counter to charge, or null when not profiling a step
   void forward(Workspace& ws, const Pass& pass);
   void backward(Workspace& ws, const Pass& pass);
   double penalty(bool add_gradients);
@@ -79,6 +91,7 @@ class Network {
   int64_t train_rows_ = 0, infer_rows_ = 0;   // capacity of each workspace
   AlignedBuffer gathered_x_, gathered_values_;  // a shuffled batch (train_batches)
   std::vector<int32_t> gathered_labels_;
+  bool train_step_running_ = false;
 };
 
 }  // namespace fastdnn
