@@ -1,17 +1,157 @@
 #include "kernels/parallel.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace fastdnn {
 
 // Starts at OpenMP's default, which honours OMP_NUM_THREADS and otherwise
-// counts the machine's cores.
+// counts the cores this process may run on.
 static std::atomic<int> g_num_threads{omp_get_max_threads()};
 
 int num_threads() { return g_num_threads.load(std::memory_order_relaxed); }
 
 void set_num_threads(int n) { g_num_threads.store(std::max(1, n), std::memory_order_relaxed); }
+
+namespace {
+
+// Why not `#pragma omp parallel for`: an OpenMP region ends in a barrier that
+// waits for every thread of the team. When another process keeps one of two
+// cores busy, the OS deschedules one of our threads for a whole time slice
+// (milliseconds) and every region waits for it: a step that takes 0.6 ms on one
+// thread took 10 ms on two. Here the caller works through the chunks itself and
+// waits only for chunks a worker has actually claimed.
+//
+// `state` packs the job's generation (high 32 bits) and the number of chunks
+// not yet claimed (low 32 bits; chunk `remaining - 1` is claimed next). A
+// compare-and-swap claims a chunk of the job the worker saw, or of none: the
+// claim succeeds only while that job is running, and the job cannot finish
+// before its claimed chunks are done, so `call` and `context` stay valid.
+class Pool {
+ public:
+  void run(int64_t chunks, void (*call)(void*, int64_t), void* context) {
+    const int helpers = std::min<int64_t>(num_threads(), chunks) - 1;
+    std::unique_lock<std::mutex> busy(run_mutex_, std::defer_lock);
+    if (helpers <= 0 || in_job_ || chunks >= (int64_t(1) << 31) || !busy.try_lock() || backing_off()) {
+      // One thread: nested calls, another network running at the same time,
+      // or a machine so busy that waiting for a worker costs more than it saves.
+      for (int64_t c = 0; c < chunks; ++c) call(context, c);
+      return;
+    }
+    start_workers(helpers);
+    call_ = call;
+    context_ = context;
+    active_helpers_.store(helpers, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+    {
+      std::lock_guard<std::mutex> lock(wake_mutex_);
+      state_.store(generation << 32 | uint64_t(chunks), std::memory_order_release);
+    }
+    wake_.notify_all();
+    in_job_ = true;
+    const auto start = Clock::now();
+    const int64_t mine = work(generation);
+    in_job_ = false;
+    const auto finished = Clock::now();
+    while (done_.load(std::memory_order_acquire) < chunks) cpu_relax();
+    // Waiting much longer than a chunk takes means a worker lost its core
+    // mid-chunk to another process: run the next jobs on this thread alone,
+    // then try the workers again.
+    const auto waited = Clock::now() - finished;
+    if (waited > kSlowWait + (finished - start) * 4 / std::max<int64_t>(mine, 1)) serial_jobs_left_ = kBackoffJobs;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kSlowWait = std::chrono::microseconds(50);
+  static constexpr int64_t kBackoffJobs = 4096;
+
+  static void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  bool backing_off() {
+    if (serial_jobs_left_ == 0) return false;
+    --serial_jobs_left_;
+    return true;
+  }
+
+  // Claims and runs chunks of job `generation` until none is left; returns how many it ran.
+  int64_t work(uint64_t generation) {
+    int64_t ran = 0;
+    uint64_t s = state_.load(std::memory_order_acquire);
+    while ((s >> 32) == generation && (s & 0xFFFFFFFFu) != 0) {
+      if (state_.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel)) {
+        call_(context_, int64_t(s & 0xFFFFFFFFu) - 1);
+        done_.fetch_add(1, std::memory_order_release);
+        ++ran;
+        s = state_.load(std::memory_order_acquire);
+      }
+    }
+    return ran;
+  }
+
+  void start_workers(int helpers) {
+    if (pid_ != getpid()) {  // a forked child has no workers: start its own
+      workers_ = 0;
+      pid_ = getpid();
+    }
+    while (workers_ < helpers) {
+      std::thread(&Pool::worker_loop, this, workers_++).detach();
+    }
+  }
+
+  void worker_loop(int index) {
+    in_job_ = true;  // a chunk that calls parallel_for runs it on this thread
+    uint64_t seen = state_.load(std::memory_order_acquire) >> 32;
+    for (;;) {
+      // Spin ~50 µs: a step runs short parallel loops back to back, but a longer
+      // spin would take CPU from the caller when another process is busy.
+      uint64_t generation = seen;
+      for (int i = 0; i < 1000 && generation == seen; ++i) {
+        cpu_relax();
+        generation = state_.load(std::memory_order_acquire) >> 32;
+      }
+      if (generation == seen) {
+        std::unique_lock<std::mutex> lock(wake_mutex_);
+        wake_.wait(lock, [&] { return (state_.load(std::memory_order_acquire) >> 32) != seen; });
+        generation = state_.load(std::memory_order_acquire) >> 32;
+      }
+      seen = generation;
+      if (index < active_helpers_.load(std::memory_order_relaxed)) work(generation);
+    }
+  }
+
+  std::mutex run_mutex_;  // one job at a time; others run on their own thread
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<int> active_helpers_{0};
+  void (*call_)(void*, int64_t) = nullptr;
+  void* context_ = nullptr;
+  int workers_ = 0;
+  int64_t serial_jobs_left_ = 0;  // guarded by run_mutex_
+  pid_t pid_ = getpid();
+  static thread_local bool in_job_;
+};
+
+thread_local bool Pool::in_job_ = false;
+
+}  // namespace
+
+void run_chunks(int64_t chunks, void (*call)(void*, int64_t), void* context) {
+  static Pool* pool = new Pool();  // never destroyed: workers may outlive static destruction
+  pool->run(chunks, call, context);
+}
 
 }  // namespace fastdnn

@@ -18,16 +18,21 @@ void set_num_threads(int n);   // n >= 1
 // parallel region costs microseconds, as much as the work itself.
 constexpr int64_t kElementChunk = 1 << 15;
 
+// Runs call(context, c) for every c in [0, chunks) on the calling thread and
+// the pool's workers (parallel.cpp). Chunks are claimed one at a time, and the
+// caller waits only for chunks a worker has already started: a worker that the
+// OS has descheduled (another busy process) never holds the caller up, so a
+// loaded machine degrades to one thread's speed instead of collapsing.
+void run_chunks(int64_t chunks, void (*call)(void* context, int64_t chunk), void* context);
+
 // body(chunk) for chunk in [0, chunks).
 template <class Body>
 void parallel_for(int64_t chunks, Body body) {
-  const int64_t threads = std::min<int64_t>(num_threads(), chunks);
-  if (threads <= 1) {
+  if (chunks <= 1 || num_threads() <= 1) {
     for (int64_t c = 0; c < chunks; ++c) body(c);
     return;
   }
-#pragma omp parallel for num_threads(static_cast<int>(threads)) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) body(c);
+  run_chunks(chunks, [](void* b, int64_t c) { (*static_cast<Body*>(b))(c); }, &body);
 }
 
 // body(begin, end) over [0, n) in fixed chunks of kElementChunk elements.
