@@ -9,6 +9,12 @@ import contextlib
 import os
 import tempfile
 
+# mkstemp creates files readable by their owner only; a saved model or plot
+# should get the permissions any new file gets (0666 less the umask), which
+# can only be read by setting it, so once, at import.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_write(filepath, overwrite=True):
@@ -20,6 +26,11 @@ def atomic_write(filepath, overwrite=True):
     os.makedirs(folder, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp")
     try:
+        try:
+            mode = os.stat(filepath).st_mode & 0o7777  # an overwritten file keeps its permissions
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

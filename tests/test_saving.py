@@ -184,3 +184,15 @@ def test_a_file_that_is_not_fastdnns_is_refused(tmp_path):
     (tmp_path / "x.fdnn").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
     with pytest.raises(ValueError, match="not a readable fastdnn model file"):
         keras.models.load_model(tmp_path / "x.fdnn")
+
+
+def test_a_saved_file_gets_the_permissions_of_any_new_file(tmp_path):
+    import stat
+    from fastdnn._atomic import _UMASK, atomic_write
+    with atomic_write(tmp_path / "new.bin") as f:
+        f.write(b"x")
+    assert stat.S_IMODE(os.stat(tmp_path / "new.bin").st_mode) == 0o666 & ~_UMASK
+    os.chmod(tmp_path / "new.bin", 0o640)
+    with atomic_write(tmp_path / "new.bin") as f:
+        f.write(b"y")
+    assert stat.S_IMODE(os.stat(tmp_path / "new.bin").st_mode) == 0o640
