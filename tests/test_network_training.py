@@ -206,3 +206,14 @@ def test_nadam_keeps_its_momentum_product_as_state():
     assert net.u_product == 1.0
     net.train_step(x, np.eye(2, dtype=np.float32)[y], 0.001)
     assert net.u_product == pytest.approx(0.9 * (1 - 0.5 * 0.96))
+
+
+def test_the_engine_flushes_subnormal_numbers_to_zero_and_leaves_numpy_alone():
+    """As TensorFlow does under Keras: subnormals (< 1.2e-38) are computed as
+    zero, which keeps long runs from slowing down many times over; NumPy's
+    arithmetic on the calling thread keeps its own mode."""
+    net = make_network(4, [{"kind": "dense", "units": 3}], {"kind": "mean_squared_error"}, {"kind": "sgd"}, seed=1)
+    net.parameters()[1]["value"][...] = 0.0  # bias: x·W alone, about 1e-39 without flushing
+    subnormal = np.full((2, 4), 1e-39, dtype=np.float32)
+    np.testing.assert_array_equal(net.predict(subnormal), net.predict(np.zeros((2, 4), np.float32)))
+    assert np.float32(1e-39) * np.float32(1.0) > 0  # still subnormal, not flushed, in NumPy

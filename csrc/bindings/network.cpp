@@ -6,6 +6,7 @@
 #include "bindings/checks.h"
 #include "bindings/specs.h"
 #include "engine/network.h"
+#include "kernels/float_mode.h"
 
 namespace fastdnn::bind {
 
@@ -53,11 +54,13 @@ py::array view(float* data, const ParamInfo& p, py::handle owner) {
   return py::array_t<float>(shape, data, owner);
 }
 
-// Runs `work` with the GIL released and the network's lock held.
+// Runs `work` with the GIL released, the network's lock held, and subnormal
+// numbers flushed to zero (kernels/float_mode.h).
 template <class Work>
 auto locked(Network& net, Work work) {
   py::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(net.mutex);
+  FlushDenormals flush;
   return work();
 }
 

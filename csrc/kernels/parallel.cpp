@@ -1,19 +1,36 @@
 #include "kernels/parallel.h"
 
-#include <omp.h>
+#include "kernels/float_mode.h"
+
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 namespace fastdnn {
 
-// Starts at OpenMP's default, which honours OMP_NUM_THREADS and otherwise
-// counts the cores this process may run on.
-static std::atomic<int> g_num_threads{omp_get_max_threads()};
+namespace {
+
+// OMP_NUM_THREADS when set (the variable every numeric library honours),
+// otherwise the cores this process may run on.
+int default_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    const int n = std::atoi(env);  // "4" or "4,2": the first level
+    if (n >= 1) return n;
+  }
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) return std::max(1, CPU_COUNT(&cpus));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+static std::atomic<int> g_num_threads{default_threads()};
 
 int num_threads() { return g_num_threads.load(std::memory_order_relaxed); }
 
@@ -21,7 +38,7 @@ void set_num_threads(int n) { g_num_threads.store(std::max(1, n), std::memory_or
 
 namespace {
 
-// Why not `#pragma omp parallel for`: an OpenMP region ends in a barrier that
+// Why not OpenMP (`#pragma omp parallel for`): an OpenMP region ends in a barrier that
 // waits for every thread of the team. When another process keeps one of two
 // cores busy, the OS deschedules one of our threads for a whole time slice
 // (milliseconds) and every region waits for it: a step that takes 0.6 ms on one
@@ -47,6 +64,7 @@ class Pool {
     start_workers(helpers);
     call_ = call;
     context_ = context;
+    float_mode_ = float_mode();
     active_helpers_.store(helpers, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
@@ -127,7 +145,10 @@ class Pool {
         generation = state_.load(std::memory_order_acquire) >> 32;
       }
       seen = generation;
-      if (index < active_helpers_.load(std::memory_order_relaxed)) work(generation);
+      if (index < active_helpers_.load(std::memory_order_relaxed)) {
+        set_float_mode(float_mode_);  // the caller's (read after the job was published)
+        work(generation);
+      }
     }
   }
 
@@ -139,6 +160,7 @@ class Pool {
   std::atomic<int> active_helpers_{0};
   void (*call_)(void*, int64_t) = nullptr;
   void* context_ = nullptr;
+  unsigned float_mode_ = 0;
   int workers_ = 0;
   int64_t serial_jobs_left_ = 0;  // guarded by run_mutex_
   pid_t pid_ = getpid();
