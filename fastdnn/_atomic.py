@@ -7,7 +7,6 @@ disk, a killed process) never leaves a half-written file behind.
 
 import contextlib
 import os
-import tempfile
 
 # mkstemp creates files readable by their owner only; a saved model or plot
 # should get the permissions any new file gets (0666 less the umask), which
@@ -22,6 +21,8 @@ def atomic_write(filepath, overwrite=True):
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
+    import tempfile  # here, not at the top: it costs `import fastdnn` a few ms
+
     folder = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp")

@@ -4,7 +4,7 @@ program give the same numbers twice."""
 
 import numpy as np
 
-_generator = np.random.default_rng()
+_generator = None  # made on first use: numpy.random costs ~15 ms to import
 
 
 def set_seed(seed):
@@ -15,9 +15,12 @@ def set_seed(seed):
 
 def generator():
     """The global numpy Generator."""
+    global _generator
+    if _generator is None:
+        _generator = np.random.default_rng()
     return _generator
 
 
 def draw_seed():
     """A fresh 63-bit seed from the global generator (for a layer's dropout masks, ...)."""
-    return int(_generator.integers(0, 2**63 - 1))
+    return int(generator().integers(0, 2**63 - 1))
