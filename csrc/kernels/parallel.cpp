@@ -80,16 +80,25 @@ class Pool {
     const auto finished = Clock::now();
     while (done_.load(std::memory_order_acquire) < chunks) cpu_relax();
     // Waiting much longer than a chunk takes means a worker lost its core
-    // mid-chunk to another process: run the next jobs on this thread alone,
-    // then try the workers again.
-    const auto waited = Clock::now() - finished;
-    if (waited > kSlowWait + (finished - start) * 4 / std::max<int64_t>(mine, 1)) serial_jobs_left_ = kBackoffJobs;
+    // mid-chunk to another process: run on this thread alone for a while, then
+    // try the workers again. The pause doubles while the waits keep coming (a
+    // busy machine) and starts over after a job without one (a one-off hiccup).
+    const auto now = Clock::now();
+    if (now - finished > kSlowWait + (finished - start) * 4 / std::max<int64_t>(mine, 1)) {
+      backoff_ = std::min(kMaxBackoff, backoff_ == Clock::duration::zero() ? kMinBackoff : 2 * backoff_);
+      serial_until_ = now + backoff_;
+    } else {
+      backoff_ = Clock::duration::zero();
+    }
   }
 
  private:
   using Clock = std::chrono::steady_clock;
   static constexpr auto kSlowWait = std::chrono::microseconds(50);
-  static constexpr int64_t kBackoffJobs = 4096;
+  static constexpr Clock::duration kMinBackoff = std::chrono::milliseconds(20);
+  static constexpr Clock::duration kMaxBackoff = std::chrono::seconds(1);
+
+  bool backing_off() const { return Clock::now() < serial_until_; }
 
   static void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -97,11 +106,6 @@ class Pool {
 #endif
   }
 
-  bool backing_off() {
-    if (serial_jobs_left_ == 0) return false;
-    --serial_jobs_left_;
-    return true;
-  }
 
   // Claims and runs chunks of job `generation` until none is left; returns how many it ran.
   int64_t work(uint64_t generation) {
@@ -162,7 +166,8 @@ class Pool {
   void* context_ = nullptr;
   unsigned float_mode_ = 0;
   int workers_ = 0;
-  int64_t serial_jobs_left_ = 0;  // guarded by run_mutex_
+  Clock::time_point serial_until_{};  // guarded by run_mutex_, as is backoff_
+  Clock::duration backoff_{};
   pid_t pid_ = getpid();
   static thread_local bool in_job_;
 };
