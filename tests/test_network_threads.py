@@ -12,11 +12,12 @@ from engine_helpers import dense_relu_bn_net, make_network, snapshot
 
 
 def train_wide_net(threads):
-    """Products, batch reductions and dropout masks all big enough to be split."""
+    """Products, batch reductions and dropout masks all big enough to be split
+    (2048 x 300 elements is above kMinParallelElements)."""
     fastdnn.set_num_threads(threads)
     rng = np.random.default_rng(0)
-    x = rng.random((256, 784), dtype=np.float32)
-    y = rng.integers(0, 10, size=256)
+    x = rng.random((2048, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=2048)
     ops = [
         {"kind": "dense", "units": 300},
         {"kind": "activation", "activation": "elu"},
@@ -156,3 +157,28 @@ def test_the_profile_charges_each_part_of_the_step(restore_threads):
     assert profile["dropout"] == 0.0 and profile["prelu"] == 0.0
     parts = sum(v for k, v in profile.items() if k not in ("steps", "step_seconds"))
     assert parts <= profile["step_seconds"]
+
+
+def fit_one_epoch(threads):
+    fastdnn.set_num_threads(threads)
+    fastdnn.utils.set_random_seed(7)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((4096, 784), dtype=np.float32), rng.integers(0, 10, size=4096)
+    model = fastdnn.Sequential([
+        fastdnn.layers.Dense(300, kernel_initializer="he_normal", input_shape=[784]),
+        fastdnn.layers.BatchNormalization(momentum=0.9),
+        fastdnn.layers.Activation("elu"),
+        fastdnn.layers.Dropout(0.25),
+        fastdnn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=2048, epochs=1, verbose=0)
+    return history.history, model.get_weights()
+
+
+def test_one_epoch_with_the_same_seed_gives_bitwise_the_same_weights_on_one_and_two_threads(restore_threads):
+    history_1, weights_1 = fit_one_epoch(1)
+    history_2, weights_2 = fit_one_epoch(2)
+    assert history_1 == history_2
+    for a, b in zip(weights_1, weights_2):
+        np.testing.assert_array_equal(a, b)

@@ -35,11 +35,27 @@ void parallel_for(int64_t chunks, Body body) {
   run_chunks(chunks, [](void* b, int64_t c) { (*static_cast<Body*>(b))(c); }, &body);
 }
 
+// Memory-bound loops over fewer elements than this stay on the calling thread
+// even when they span several chunks: the data was just written there, in its
+// cache, and a second core fetching half of it was measured slower (SGD over
+// 275k parameters: 65 us on one thread, 86 us on two).
+constexpr int64_t kMinParallelElements = int64_t(1) << 19;
+
+// body(chunk) for chunk in [0, chunks) of a loop over `elements` elements.
+template <class Body>
+void parallel_over_elements(int64_t chunks, int64_t elements, Body body) {
+  if (elements < kMinParallelElements) {
+    for (int64_t c = 0; c < chunks; ++c) body(c);
+  } else {
+    parallel_for(chunks, body);
+  }
+}
+
 // body(begin, end) over [0, n) in fixed chunks of kElementChunk elements.
 template <class Body>
 void parallel_elementwise(int64_t n, Body body) {
   const int64_t chunks = (n + kElementChunk - 1) / kElementChunk;
-  parallel_for(chunks, [&](int64_t c) {
+  parallel_over_elements(chunks, n, [&](int64_t c) {
     body(c * kElementChunk, std::min(n, (c + 1) * kElementChunk));
   });
 }
@@ -49,7 +65,7 @@ void parallel_elementwise(int64_t n, Body body) {
 template <class Body>
 void parallel_rows(int64_t rows, int64_t cols, Body body) {
   const int64_t per_chunk = std::max<int64_t>(1, kElementChunk / std::max<int64_t>(1, cols));
-  parallel_for((rows + per_chunk - 1) / per_chunk, [&](int64_t c) {
+  parallel_over_elements((rows + per_chunk - 1) / per_chunk, rows * cols, [&](int64_t c) {
     body(c * per_chunk, std::min(rows, (c + 1) * per_chunk));
   });
 }
@@ -61,12 +77,9 @@ constexpr int64_t kColumnBlock = 256;
 template <class Body>
 void parallel_column_blocks(int64_t rows, int64_t cols, Body body) {
   const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
-  auto run = [&](int64_t b) { body(b * kColumnBlock, std::min(cols, (b + 1) * kColumnBlock)); };
-  if (rows * cols < kElementChunk) {
-    for (int64_t b = 0; b < blocks; ++b) run(b);
-  } else {
-    parallel_for(blocks, run);
-  }
+  parallel_over_elements(blocks, rows * cols, [&](int64_t b) {
+    body(b * kColumnBlock, std::min(cols, (b + 1) * kColumnBlock));
+  });
 }
 
 // Σ term(i) over [0, n), in fixed chunks of `per_chunk` items whose partial
