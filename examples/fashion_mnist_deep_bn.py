@@ -24,10 +24,10 @@ import argparse
 import os
 import time
 
-import numpy as np
-
 import fastdnn as keras
 from fastdnn.datasets import fashion_mnist
+
+import tutorial_data
 
 
 def parse_args():
@@ -39,20 +39,6 @@ def parse_args():
     parser.add_argument("--out", default=os.path.join("plots", "fashion_mnist_deep_bn"),
                         help="folder for the plots, the best model and the TensorBoard logs")
     return parser.parse_args()
-
-
-def load_fashion_mnist():
-    """Fashion-MNIST standardized with the training part's mean and standard deviation
-    (never the validation or test images'), the first 5,000 training images held out."""
-    (x_train_full, y_train_full), (x_test, y_test) = fashion_mnist.load_data()
-    x_valid, x_train = x_train_full[:5000], x_train_full[5000:]
-    y_valid, y_train = y_train_full[:5000], y_train_full[5000:]
-    mean, std = x_train.mean(), x_train.std()
-
-    def standardize(x):
-        return ((x - mean) / std).astype(np.float32)
-
-    return (standardize(x_train), y_train), (standardize(x_valid), y_valid), (standardize(x_test), y_test)
 
 
 def build_model(variant):
@@ -75,7 +61,7 @@ def main():
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_fashion_mnist()
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(fashion_mnist, standardize=True)
     keras.utils.show_images(x_valid, y_valid, class_names=fashion_mnist.CLASS_NAMES, n=25,
                             path=os.path.join(args.out, "samples.png"))
 

@@ -20,10 +20,10 @@ import argparse
 import os
 import time
 
-import numpy as np
-
 import fastdnn as keras
 from fastdnn.datasets import mnist
+
+import tutorial_data
 
 
 def parse_args():
@@ -38,16 +38,6 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=os.path.join("plots", "mnist_bn"), help="folder for the PNG plots")
     return parser.parse_args()
-
-
-def load_mnist():
-    """MNIST scaled to [0, 1], the first 5,000 training images held out for validation."""
-    (x_train_full, y_train_full), (x_test, y_test) = mnist.load_data()
-    x_train_full = x_train_full.astype(np.float32) / 255.0
-    x_test = x_test.astype(np.float32) / 255.0
-    x_valid, x_train = x_train_full[:5000], x_train_full[5000:]
-    y_valid, y_train = y_train_full[:5000], y_train_full[5000:]
-    return (x_train, y_train), (x_valid, y_valid), (x_test, y_test)
 
 
 def build_model(init):
@@ -75,7 +65,7 @@ def main():
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_mnist()
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(mnist)
     keras.utils.show_images(x_valid, y_valid, n=25, path=os.path.join(args.out, "samples.png"))
 
     model = build_model(args.init)

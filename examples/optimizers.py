@@ -23,6 +23,8 @@ import numpy as np
 import fastdnn as keras
 from fastdnn.datasets import fashion_mnist
 
+import tutorial_data
+
 
 def make_optimizers():
     """Fresh optimizer objects (an optimizer keeps per-model state, so one per model)."""
@@ -51,16 +53,6 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=os.path.join("plots", "optimizers"), help="folder for the PNG plot")
     return parser.parse_args()
-
-
-def load_fashion_mnist(train_size):
-    """Fashion-MNIST scaled to [0, 1], the first 5,000 training images held out for validation."""
-    (x_train_full, y_train_full), (x_test, y_test) = fashion_mnist.load_data()
-    x_train_full = x_train_full.astype(np.float32) / 255.0
-    x_test = x_test.astype(np.float32) / 255.0
-    x_valid, x_train = x_train_full[:5000], x_train_full[5000:5000 + train_size]
-    y_valid, y_train = y_train_full[:5000], y_train_full[5000:5000 + train_size]
-    return (x_train, y_train), (x_valid, y_valid), (x_test, y_test)
 
 
 def build_model():
@@ -93,7 +85,7 @@ def main():
     args = parse_args()
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_fashion_mnist(args.train_size)
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(fashion_mnist, train_size=args.train_size)
 
     # One set of initial weights for all: each model gets a copy of the first one's.
     initial_weights = build_model().get_weights()

@@ -28,6 +28,8 @@ import numpy as np
 import fastdnn as keras
 from fastdnn.datasets import mnist
 
+import tutorial_data
+
 VARIANTS = ["none", "l2", "dropout", "batchnorm"]
 
 
@@ -38,16 +40,6 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=os.path.join("plots", "overfitting"), help="folder for the PNG plots")
     return parser.parse_args()
-
-
-def load_mnist(train_size):
-    """MNIST scaled to [0, 1]: 5,000 validation images, then `train_size` training images."""
-    (x_train_full, y_train_full), (x_test, y_test) = mnist.load_data()
-    x_train_full = x_train_full.astype(np.float32) / 255.0
-    x_test = x_test.astype(np.float32) / 255.0
-    x_valid, x_train = x_train_full[:5000], x_train_full[5000:5000 + train_size]
-    y_valid, y_train = y_train_full[:5000], y_train_full[5000:5000 + train_size]
-    return (x_train, y_train), (x_valid, y_valid), (x_test, y_test)
 
 
 def build_model(variant):
@@ -106,7 +98,7 @@ def main():
     args = parse_args()
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_mnist(args.train_size)
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(mnist, train_size=args.train_size)
 
     models, histories, results = {}, {}, {}
     for variant in VARIANTS:

@@ -29,6 +29,8 @@ import numpy as np
 import fastdnn as keras
 from fastdnn.datasets import fashion_mnist
 
+import tutorial_data
+
 VARIANTS = ["selu-alphadropout", "relu-dropout"]
 
 
@@ -43,20 +45,6 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", default=os.path.join("plots", "selu_dropout"), help="folder for the PNG plots")
     return parser.parse_args()
-
-
-def load_fashion_mnist():
-    """Fashion-MNIST standardized with the training part's mean and standard deviation
-    (SELU's self-normalization assumes inputs of mean 0 and variance 1)."""
-    (x_train_full, y_train_full), (x_test, y_test) = fashion_mnist.load_data()
-    x_valid, x_train = x_train_full[:5000], x_train_full[5000:]
-    y_valid, y_train = y_train_full[:5000], y_train_full[5000:]
-    mean, std = x_train.mean(), x_train.std()
-
-    def standardize(x):
-        return ((x - mean) / std).astype(np.float32)
-
-    return (standardize(x_train), y_train), (standardize(x_valid), y_valid), (standardize(x_test), y_test)
 
 
 def build_model(variant, rate):
@@ -98,7 +86,8 @@ def main():
     args = parse_args()
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_fashion_mnist()
+    # Standardized: SELU's self-normalization assumes inputs of mean 0 and variance 1.
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(fashion_mnist, standardize=True)
 
     histories, results = {}, {}
     for variant in VARIANTS if args.variant == "both" else [args.variant]:
