@@ -54,7 +54,10 @@ def assert_png(path):
 
 
 def run_python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    # From the tests folder: `python -c` puts the working directory first on sys.path,
+    # and from the project root the source tree would shadow the installed package.
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=os.path.dirname(__file__)).stdout.strip()
 
 
 # --- optional dependency -----------------------------------------------------------------
