@@ -40,9 +40,55 @@ py::array numeric(py::handle obj, const char* name) {
   return a;
 }
 
-FloatArray to_float(const py::array& a) { return FloatArray::ensure(a); }
+// `a` as a C-contiguous array of `dtype`, converted by NumPy when needed with its
+// floating-point warnings off (float64 → float32 overflows to ±inf, as Keras
+// converts; a warnings filter set to "error" must not turn that into a failure).
+// A copy too big for memory is a MemoryError naming the argument. (pybind11's
+// array_t::ensure would swallow that error and hand back a null array.)
+py::array converted(const py::array& a, const py::dtype& dtype, const char* name) {
+  if (a.dtype().equal(dtype) && (a.flags() & py::array::c_style)) return a;
+  py::module_ np = py::module_::import("numpy");
+  py::object quiet = np.attr("errstate")(py::arg("all") = "ignore");
+  quiet.attr("__enter__")();
+  py::object out;
+  try {
+    out = np.attr("ascontiguousarray")(a, py::arg("dtype") = dtype);
+  } catch (py::error_already_set& e) {
+    quiet.attr("__exit__")(py::none(), py::none(), py::none());
+    if (e.matches(PyExc_MemoryError)) {
+      raise(PyExc_MemoryError, std::string(name) + " of shape " + shape_text(a) + " needs a contiguous " +
+                                   std::string(py::str(dtype)) + " copy, and there is not enough memory for it");
+    }
+    throw;
+  }
+  quiet.attr("__exit__")(py::none(), py::none(), py::none());
+  return py::reinterpret_borrow<py::array>(out);
+}
+
+FloatArray to_float(const py::array& a, const char* name) {
+  return FloatArray::ensure(converted(a, py::dtype::of<float>(), name));
+}
 
 }  // namespace
+
+void raise(PyObject* type, const std::string& message) {
+  PyErr_SetString(type, message.c_str());
+  throw py::error_already_set();
+}
+
+py::array_t<int64_t> indices(py::handle obj, const char* name) {
+  py::array a = numeric(obj, name);
+  const char kind = a.dtype().kind();
+  if (kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(name) + " has dtype " + std::string(py::str(a.dtype())) +
+                         "; expected integer row indices");
+  }
+  if (a.ndim() != 1 || a.shape(0) == 0) {
+    throw py::value_error(std::string(name) + " must be a non-empty 1-D array of row indices; got shape " +
+                          shape_text(a));
+  }
+  return py::array_t<int64_t>::ensure(converted(a, py::dtype::of<int64_t>(), name));
+}
 
 FloatArray matrix(py::handle obj, const char* name, int64_t rows, int64_t cols) {
   py::array a = numeric(obj, name);
@@ -51,7 +97,7 @@ FloatArray matrix(py::handle obj, const char* name, int64_t rows, int64_t cols) 
                           ", " + dim_text(cols, "features") + "); got shape " + shape_text(a));
   }
   if (a.shape(0) == 0) throw py::value_error(std::string(name) + " is empty: it needs at least one row");
-  return to_float(a);
+  return to_float(a, name);
 }
 
 FloatArray vector(py::handle obj, const char* name, int64_t size) {
@@ -60,13 +106,13 @@ FloatArray vector(py::handle obj, const char* name, int64_t size) {
     throw py::value_error(std::string(name) + " must have shape (" + dim_text(size, "n") +
                           ",); got shape " + shape_text(a));
   }
-  return to_float(a);
+  return to_float(a, name);
 }
 
 FloatArray any_array(py::handle obj, const char* name) {
   py::array a = numeric(obj, name);
   if (a.size() == 0) throw py::value_error(std::string(name) + " is empty");
-  return to_float(a);
+  return to_float(a, name);
 }
 
 py::array_t<int32_t> labels(py::handle obj, const char* name, int64_t rows, int64_t classes) {
@@ -78,7 +124,7 @@ py::array_t<int32_t> labels(py::handle obj, const char* name, int64_t rows, int6
                           ", 1); got shape " + shape_text(a));
   }
   // Checked in double: exact for every integer label a float32/float64 or int64 can carry.
-  auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
+  auto values = py::array_t<double>::ensure(converted(a, py::dtype::of<double>(), name));
   py::array_t<int32_t> out(rows);
   const double* v = values.data();
   int32_t* o = out.mutable_data();
@@ -99,7 +145,18 @@ double finite_number(py::handle obj, const char* name) {
     throw py::type_error(std::string(name) + " must be a number; got " +
                          std::string(py::str(py::repr(obj))));
   }
-  const double v = obj.cast<double>();
+  if (py::isinstance<py::array>(obj) && py::reinterpret_borrow<py::array>(obj).ndim() != 0) {
+    throw py::type_error(std::string(name) + " must be a number; got an array of shape " +
+                         shape_text(py::reinterpret_borrow<py::array>(obj)));
+  }
+  const double v = PyFloat_AsDouble(obj.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    const bool overflow = PyErr_ExceptionMatches(PyExc_OverflowError);
+    PyErr_Clear();
+    if (overflow) raise(PyExc_OverflowError, std::string(name) + " is too large for a float; got " +
+                                                 std::string(py::str(py::repr(obj))).substr(0, 60));
+    throw py::type_error(std::string(name) + " must be a real number; got " + std::string(py::str(py::repr(obj))));
+  }
   if (!std::isfinite(v)) throw py::value_error(std::string(name) + " must be finite; got " + std::to_string(v));
   return v;
 }
@@ -121,10 +178,17 @@ int64_t integer_in(py::handle obj, const char* name, int64_t low, int64_t high) 
                          std::string(py::str(py::repr(obj))));
   }
   const py::int_ as_int = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
-  const double as_double = PyLong_AsDouble(as_int.ptr());
+  if (!as_int) throw py::error_already_set();
+  double as_double = PyLong_AsDouble(as_int.ptr());
+  if (as_double == -1.0 && PyErr_Occurred()) {  // beyond a double's range: out of range either way
+    PyErr_Clear();
+    as_double = PyObject_RichCompareBool(as_int.ptr(), py::int_(0).ptr(), Py_LT) == 1 ? -INFINITY : INFINITY;
+  }
   if (as_double < double(low) || as_double > double(high)) {
+    std::string got = py::str(as_int);
+    if (got.size() > 40) got = got.substr(0, 20) + "..." + got.substr(got.size() - 10) + " (" + std::to_string(got.size()) + " digits)";
     throw py::value_error(std::string(name) + " must be in [" + std::to_string(low) + ", " +
-                          std::to_string(high) + "]; got " + std::string(py::str(as_int)));
+                          std::to_string(high) + "]; got " + got);
   }
   return as_int.cast<int64_t>();
 }

@@ -28,6 +28,12 @@ FloatArray any_array(py::handle obj, const char* name);
 // integral floats) in [0, classes). Returned as int32.
 py::array_t<int32_t> labels(py::handle obj, const char* name, int64_t rows, int64_t classes);
 
+// Row indices: a non-empty 1-D integer array (TypeError for other dtypes), as int64.
+py::array_t<int64_t> indices(py::handle obj, const char* name);
+
+// Raises the Python exception `type` (e.g. PyExc_MemoryError, PyExc_OverflowError).
+[[noreturn]] void raise(PyObject* type, const std::string& message);
+
 // Settings.
 double finite_number(py::handle obj, const char* name);
 double number_in(py::handle obj, const char* name, double low, double high, bool high_open);

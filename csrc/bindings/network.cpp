@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "bindings/checks.h"
 #include "bindings/specs.h"
@@ -43,8 +44,9 @@ Batch batch_of(Network& net, py::handle x, py::handle y) {
 }
 
 int64_t batch_size_of(py::handle obj, int64_t rows) {
+  // Any positive size is accepted (as Keras does); more than `rows` is one batch of them all.
   if (obj.is_none()) return std::max<int64_t>(rows, 1);
-  return integer_in(obj, "batch_size", 1, int64_t(1) << 31);
+  return std::min(integer_in(obj, "batch_size", 1, std::numeric_limits<int64_t>::max()), std::max<int64_t>(rows, 1));
 }
 
 // A NumPy view of engine memory; `owner` (the Network) stays alive as long as the view.
@@ -83,7 +85,16 @@ Every call that runs the network releases the GIL.)doc")
              for (size_t i = 0; i < ops.size(); ++i) spec.ops.push_back(parse_op(ops[i], int(i)));
              spec.loss = parse_loss(loss);
              spec.optimizer = parse_optimizer(optimizer);
-             return std::make_unique<Network>(spec);
+             try {
+               return std::make_unique<Network>(spec);
+             } catch (std::bad_alloc&) {
+               std::string widths = std::to_string(spec.input_width);
+               for (const OpSpec& op : spec.ops) {
+                 if (op.kind == OpKind::Dense) widths += " -> " + std::to_string(op.units);
+               }
+               raise(PyExc_MemoryError, "not enough memory for the parameters of ops (input_width " + widths +
+                                            "): lower input_width or the ops' 'units'");
+             }
            }),
            py::arg("input_width"), py::arg("ops"), py::arg("loss"), py::arg("optimizer"))
       .def_property_readonly("input_width", [](Network& n) { return n.spec().input_width; })
@@ -138,10 +149,7 @@ Every call that runs the network releases the GIL.)doc")
              py::handle learning_rates) {
             const Batch data = batch_of(net, x, y);
             const int64_t rows = data.rows();
-            auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(order);
-            if (!idx || idx.ndim() != 1 || idx.shape(0) == 0) {
-              throw py::value_error("order must be a non-empty 1-D array of row indices");
-            }
+            const py::array_t<int64_t> idx = indices(order, "order");
             const int64_t n = idx.shape(0);
             for (int64_t i = 0; i < n; ++i) {
               if (idx.data()[i] < 0 || idx.data()[i] >= rows) {
@@ -149,7 +157,7 @@ Every call that runs the network releases the GIL.)doc")
                                       " is outside [0, " + std::to_string(rows) + ")");
               }
             }
-            const int64_t bs = integer_in(batch_size, "batch_size", 1, int64_t(1) << 31);
+            const int64_t bs = batch_size_of(batch_size, n);
             const int64_t batches = (n + bs - 1) / bs;
             auto lrs = vector(learning_rates, "learning_rates", batches);
             for (int64_t b = 0; b < batches; ++b) {

@@ -1,6 +1,7 @@
 #include "engine/params.h"
 
 #include <algorithm>
+#include <new>
 #include <stdexcept>
 
 namespace fastdnn {
@@ -17,6 +18,9 @@ void ParamStore::allocate() {
   for (ParamInfo& p : infos_) {
     int64_t& end = p.trainable ? trainable_size_ : state_size_;
     p.offset = end;
+    // More floats than any memory holds (and sums that would overflow int64) fail as an allocation would.
+    constexpr int64_t kMaxFloats = int64_t(1) << 60;
+    if (p.size() < 0 || p.size() > kMaxFloats || end > kMaxFloats - (p.size() + 15) / 16 * 16) throw std::bad_alloc();
     end += (p.size() + 15) / 16 * 16;
   }
   trainable_.reserve(std::max<int64_t>(trainable_size_, 1));
