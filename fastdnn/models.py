@@ -9,6 +9,7 @@ metric must be computed in Python.
 
 import math
 import sys
+import threading
 import time
 import warnings
 
@@ -23,6 +24,25 @@ from fastdnn import optimizers as optimizers_module
 from fastdnn.layers.base import unique_name
 
 DEFAULT_BATCH_SIZE = 32
+_FIT_LOCK = threading.Lock()
+_NETWORK_LOCK = threading.RLock()
+_CHECK_ROWS = 1 << 16  # rows per chunk of the NaN scan (its temporary stays small)
+
+
+def _require_finite(what, a):
+    """Training on NaN or Inf would corrupt the weights for good: refuse the data before any step,
+    naming the first bad row and column (the engine checks each batch too, but by then the
+    earlier batches of the epoch would have been trained on)."""
+    if a.dtype.kind != "f":
+        return
+    flat = a.reshape(len(a), -1)
+    for start in range(0, len(flat), _CHECK_ROWS):
+        block = flat[start:start + _CHECK_ROWS]
+        bad = ~np.isfinite(block)
+        if bad.any():
+            row, column = np.argwhere(bad)[0]
+            raise ValueError(f"{what} contains NaN or Inf (row {start + int(row)}, column {int(column)}, value "
+                             f"{block[row, column]}); training refuses it before changing any weight")
 
 
 class Sequential:
@@ -165,6 +185,9 @@ class Sequential:
         have no effect (the engine always runs compiled steps)."""
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword argument(s): {sorted(kwargs)}")
+        if self._fitting and self._fitting != threading.get_ident():
+            raise RuntimeError(f"compile() refused: the model {self.name} is training in another thread; "
+                               "wait for fit() to return")
         if loss is None:
             raise ValueError("fastdnn needs a loss: compile(loss=...)")
         if loss_weights is not None or weighted_metrics is not None:
@@ -264,6 +287,10 @@ class Sequential:
     # --- the engine network -----------------------------------------------------------
     def _get_network(self, spec=None):
         """The engine network for the current layers, loss and optimizer (rebuilt when they change)."""
+        with _NETWORK_LOCK:  # predict from several threads on a fresh model: one network, built once
+            return self._get_network_locked(spec)
+
+    def _get_network_locked(self, spec):
         if not self.built:
             raise ValueError(f"The model {self.name} has not been built yet: call build() or pass data")
         optimizer = self.optimizer._engine_spec() if self.optimizer is not None else None
@@ -271,6 +298,9 @@ class Sequential:
         key = (repr(spec), repr(optimizer), trainable)
         if self._network is not None and (spec is None or key == self._network_key):
             return self._network
+        if self._fitting and self._fitting != threading.get_ident():
+            raise RuntimeError(f"The model {self.name} is training in another thread: this call would rebuild "
+                               "its engine network (another loss or optimizer) under it; wait for fit() to return")
         frozen = [layer for layer, t in zip(self._layers, trainable) if not t]
         saved = {}
         for layer in frozen:  # the engine's trainable flag follows the model's, for this build
@@ -299,7 +329,24 @@ class Sequential:
             validation_freq=1, **kwargs):
         """Trains for `epochs` epochs; returns the History. Keras' arguments and defaults; Keras 2's
         nb_epoch= is accepted (with a warning). class_weight, sample_weight and steps_per_epoch are
-        not supported."""
+        not supported.
+
+        Interruption: Ctrl-C (KeyboardInterrupt, noticed between batches, within 50 ms) or an
+        exception from a callback stops training at a batch boundary, with the weights and the
+        optimizer state of the last whole step; every callback's on_train_end is then called and
+        the exception reaches the caller. Difference from Keras 3, which skips on_train_end on an
+        exception: here loggers and checkpoints close cleanly.
+
+        Resumption: model.save stores the optimizer state (with its step count, which also
+        drives the dropout masks) and the state of the shuffling stream; a model from load_model
+        shuffles from a private generator continuing that stream (the global one is left
+        alone), so load_model + fit(initial_epoch=k) continues exactly (bitwise, at any thread
+        count) as the run that saved it after epoch k would have.
+
+        NaN or Inf anywhere in x or y is refused (ValueError naming the row and column) before any
+        step. Threads: a second fit of a model that is training is refused (RuntimeError);
+        predict and evaluate from other threads run between its engine calls (each sees the
+        weights of a whole step)."""
         if "nb_epoch" in kwargs:
             warnings.warn("The `nb_epoch` argument in `fit` has been renamed `epochs`.", DeprecationWarning, stacklevel=2)
             epochs = kwargs.pop("nb_epoch")
@@ -310,8 +357,19 @@ class Sequential:
             if value is not None:
                 raise NotImplementedError(f"fit(): {arg} is not supported by fastdnn")
         self._require_compiled()
-        if self._fitting:
-            raise RuntimeError(f"The model {self.name} is already training in another thread")
+        with _FIT_LOCK:  # test-and-set: two threads must not both start training this model
+            if self._fitting:
+                raise RuntimeError(f"fit() refused: the model {self.name} is already training (a fit() of it is "
+                                   "running, in another thread or below this call); wait for it to return")
+            self._fitting = threading.get_ident()
+        try:
+            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+                             shuffle, initial_epoch, validation_batch_size, validation_freq)
+        finally:
+            self._fitting = False
+
+    def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+             initial_epoch, validation_batch_size, validation_freq):
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
@@ -324,6 +382,8 @@ class Sequential:
                                  f"{'training' if split_at == 0 else 'validation'} out of {len(x)}")
             validation_data = (x[split_at:], y[split_at:])
             x, y = x[:split_at], y[:split_at]
+        _require_finite("x", x)  # the training part: validation data may hold NaN (evaluate computes on)
+        _require_finite("y", y)
         if validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError("validation_data must be a tuple (x_val, y_val)")
@@ -346,11 +406,12 @@ class Sequential:
         callback_list.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
 
         self.stop_training = False
-        self._fitting = True
+        # A non-finite loss warns once per fit, unless TerminateOnNaN is there to handle it.
+        self._nan_warned = any(isinstance(c, callbacks_module.TerminateOnNaN) for c in callback_list.callbacks)
         batch_hooks = callback_list._implements_train_batch_hooks() or bool(python_metrics)
         logs = {}
+        callback_list.on_train_begin()
         try:
-            callback_list.on_train_begin()
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
                 order = self._shuffled(len(x), shuffle)
@@ -365,19 +426,27 @@ class Sequential:
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
-            callback_list.on_train_end(logs)
         finally:
-            self._fitting = False
+            # Also on KeyboardInterrupt or an error (Keras 3 skips it then): loggers and
+            # checkpoints close cleanly; the exception then reaches the caller.
+            callback_list.on_train_end(logs)
         return self.history
 
-    _fitting = False
+    _fitting = False  # the id of the thread running fit(), or False
+    _nan_warned = False
+    _shuffle_generator = None  # set by load_model: the shuffling stream saved with the model
 
     def _shuffled(self, n, shuffle):
+        """The epoch's order of the samples, drawn from the global generator (seeded by
+        utils.set_random_seed) or, for a model from load_model, from a generator that continues
+        the stream saved with it, so training resumed from a file shuffles exactly as the run
+        that saved it would have gone on to."""
         from fastdnn import _random
 
         if shuffle == "batch":
             raise NotImplementedError("shuffle='batch' is not supported by fastdnn")
-        return _random.generator().permutation(n) if shuffle else np.arange(n)
+        generator = self._shuffle_generator or _random.generator()
+        return generator.permutation(n) if shuffle else np.arange(n)
 
     def _train_epoch(self, net, x, y, order, batch_size, callbacks, batch_hooks, show_progress,
                      engine_metric, python_metrics):
@@ -389,7 +458,6 @@ class Sequential:
         group = 1 if batch_hooks or show_progress else steps
         step = 0
         logs = {}
-        warned = False
         while step < steps:
             count = min(group, steps - step)
             if batch_hooks:
@@ -407,12 +475,12 @@ class Sequential:
                 outputs = net.training_output()
                 for i, m in enumerate(python_metrics):
                     python_sums[i] += float(np.sum(m._fn(y[idx], outputs, **m._fn_kwargs)))
-            if not warned and not np.all(np.isfinite(losses)):
-                warned = True
+            if not self._nan_warned and not np.all(np.isfinite(losses)):
+                self._nan_warned = True
                 warnings.warn(f"The training loss became {losses[~np.isfinite(losses)][0]} at batch "
                               f"{step + int(np.argmin(np.isfinite(losses)))}; the weights are no longer finite. "
                               "Use callbacks.TerminateOnNaN() to stop at once, or a smaller learning rate.",
-                              RuntimeWarning, stacklevel=3)
+                              RuntimeWarning, stacklevel=4)
             step += count
             logs = self._logs(loss_sum / seen, hits / seen, engine_metric, python_metrics,
                               [s / seen for s in python_sums])
