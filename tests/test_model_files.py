@@ -354,3 +354,108 @@ def test_a_pickle_in_place_of_the_manifest_is_never_unpickled(saved, tmp_path, p
 def test_a_pickle_file_added_to_the_zip_is_refused_unread(saved, tmp_path, payload):
     bad = rewrite(saved[0], tmp_path / "evil.fdnn", add=[("data.pkl", pickle.dumps(payload))])
     refused(bad, match="did not write")
+
+
+# --- atomic saving under SIGKILL ----------------------------------------------------------
+
+SAVER = r'''
+import sys
+import numpy as np
+import fastdnn as keras
+from fastdnn import callbacks, layers
+
+mode, path, out = sys.argv[1:4]
+keras.set_num_threads(1)
+
+
+def make(seed):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([layers.Input(shape=(6,)), layers.Dense(16, activation="relu"),
+                              layers.BatchNormalization(), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 6)).astype("float32")
+y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+if mode == "save":  # model.save of two models in turn, forever
+    a, b = make(1), make(2)
+    a.fit(x, y, epochs=1, verbose=0)
+    b.fit(x, y, epochs=2, verbose=0)
+    np.save(out + "/a.npy", a.predict(x, verbose=0))
+    np.save(out + "/b.npy", b.predict(x, verbose=0))
+    print("ready", flush=True)
+    while True:
+        a.save(path)
+        b.save(path)
+else:  # a ModelCheckpoint saving after every epoch of a long fit
+    model = make(3)
+    print("ready", flush=True)
+    model.fit(x, y, epochs=10**6, batch_size=16, verbose=0, callbacks=[callbacks.ModelCheckpoint(path)])
+'''
+
+
+def _saver_namespace():
+    """SAVER's model and data, defined in this process (its part before the modes)."""
+    namespace = {}
+    exec(SAVER.split('if mode == "save"')[0].replace("mode, path, out = sys.argv[1:4]", ""), namespace)
+    return namespace
+
+
+def saver_reference(epochs):
+    """The predictions of the 'fit' saver's model after `epochs` epochs, computed here."""
+    namespace = _saver_namespace()
+    model = namespace["make"](3)
+    if epochs:
+        model.fit(namespace["x"], namespace["y"], epochs=epochs, batch_size=16, verbose=0)
+    return model.predict(namespace["x"], verbose=0), namespace["x"]
+
+
+def test_a_save_killed_at_any_moment_leaves_the_old_file_or_the_whole_new_one(tmp_path):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "saver.py"
+    script.write_text(SAVER)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    path = folder / "m.fdnn"
+    previous, x = saver_reference(0)
+    _saver_namespace()["make"](3).save(path)  # a good file already at the path
+    chance = random.Random(1)
+    tests_folder = os.path.dirname(os.path.abspath(__file__))
+    kills = []
+    for mode in ["save", "fit"] * 3:
+        child = subprocess.Popen([sys.executable, str(script), mode, str(path), str(tmp_path)], cwd=tests_folder,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "ready", child.stderr.read()
+            time.sleep(chance.uniform(0.05, 0.4))
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(timeout=30)
+            child.stdout.close()
+            child.stderr.close()
+        strays = [p.name for p in folder.iterdir() if p.name != "m.fdnn"]
+        assert all(n.startswith(".m.fdnn.") and n.endswith(".tmp") for n in strays), strays
+        model = keras.models.load_model(path)  # complete and loadable, whatever the moment
+        got = model.predict(x, verbose=0)
+        if mode == "save":
+            candidates = [previous, np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")]
+        else:
+            epochs, rest = divmod(model.optimizer.iterations, 4)
+            assert rest == 0
+            candidates = [previous, saver_reference(epochs)[0]]
+        assert any(np.array_equal(got, c) for c in candidates)
+        kills.append((mode, len(strays)))
+        previous = got
+    assert len(kills) == 6
+    print("kills (mode, leftover temporaries):", kills)
