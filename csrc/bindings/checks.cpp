@@ -179,18 +179,16 @@ int64_t integer_in(py::handle obj, const char* name, int64_t low, int64_t high) 
   }
   const py::int_ as_int = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
   if (!as_int) throw py::error_already_set();
-  double as_double = PyLong_AsDouble(as_int.ptr());
-  if (as_double == -1.0 && PyErr_Occurred()) {  // beyond a double's range: out of range either way
-    PyErr_Clear();
-    as_double = PyObject_RichCompareBool(as_int.ptr(), py::int_(0).ptr(), Py_LT) == 1 ? -INFINITY : INFINITY;
-  }
-  if (as_double < double(low) || as_double > double(high)) {
+  int overflow = 0;  // exact: a double compare would let 2**63 through as INT64_MAX
+  const long long v = PyLong_AsLongLongAndOverflow(as_int.ptr(), &overflow);
+  if (v == -1 && !overflow && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow != 0 || v < low || v > high) {
     std::string got = py::str(as_int);
     if (got.size() > 40) got = got.substr(0, 20) + "..." + got.substr(got.size() - 10) + " (" + std::to_string(got.size()) + " digits)";
     throw py::value_error(std::string(name) + " must be in [" + std::to_string(low) + ", " +
                           std::to_string(high) + "]; got " + got);
   }
-  return as_int.cast<int64_t>();
+  return int64_t(v);
 }
 
 py::array_t<float> new_array(std::vector<int64_t> shape) {
