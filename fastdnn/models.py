@@ -26,7 +26,7 @@ from fastdnn.layers.base import unique_name
 DEFAULT_BATCH_SIZE = 32
 _FIT_LOCK = threading.Lock()
 _NETWORK_LOCK = threading.RLock()
-_CHECK_ROWS = 1 << 16  # rows per chunk of the NaN scan (its temporary stays small)
+_CHECK_ELEMENTS = 1 << 18  # values per chunk of the NaN scan: its temporary stays at 256 KB
 
 
 def _require_finite(what, a):
@@ -36,8 +36,9 @@ def _require_finite(what, a):
     if a.dtype.kind != "f":
         return
     flat = a.reshape(len(a), -1)
-    for start in range(0, len(flat), _CHECK_ROWS):
-        block = flat[start:start + _CHECK_ROWS]
+    rows = max(1, _CHECK_ELEMENTS // max(1, flat.shape[1]))
+    for start in range(0, len(flat), rows):
+        block = flat[start:start + rows]
         bad = ~np.isfinite(block)
         if bad.any():
             row, column = np.argwhere(bad)[0]
