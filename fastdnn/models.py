@@ -222,6 +222,8 @@ class Sequential:
         x = np.asarray(x)
         if x.dtype.kind not in "biuf":
             raise TypeError(f"x must hold numbers; got an array of dtype {x.dtype}")
+        if x.ndim == 0:
+            raise ValueError(f"x must have a sample axis: an array of shape (samples, ...); got the scalar {x!r}")
         if x.ndim == 1:
             x = x.reshape(-1, 1)
         if not self.built:
@@ -271,6 +273,8 @@ class Sequential:
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
             raise TypeError(f"y must hold numbers; got an array of dtype {y.dtype}")
+        if y.ndim == 0:
+            raise ValueError(f"y must have a sample axis: an array of shape (samples, ...); got the scalar {y!r}")
         if len(y) != rows:
             raise ValueError(f"Data cardinality is ambiguous:\n  x sizes: {rows}\n  y sizes: {len(y)}\n"
                              "Make sure all arrays contain the same number of samples.")

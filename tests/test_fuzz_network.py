@@ -87,7 +87,6 @@ def test_methods_with_valid_batches_in_any_dtype_and_layout(ops, rows, data):
     assert all(np.all(np.isfinite(p["value"])) for p in net.parameters())
 
 
-@pytest.mark.xfail(reason="open: a failing case found at the deadline, not yet analysed")
 @FUZZ
 @given(data=st.data(), which=st.sampled_from(["x", "y", "learning_rate", "order", "batch_size"]))
 def test_methods_refuse_bad_arguments_before_changing_anything(data, which):
@@ -108,7 +107,8 @@ def test_methods_refuse_bad_arguments_before_changing_anything(data, which):
     else:
         bad = data.draw(st.sampled_from([np.nan, np.inf, -1, 0, None, "1", 10**400, 1j, [1], np.ones(2)]))
     args[which] = bad
-    before, iterations = snapshot(net), net.iterations
+    # Keras takes any finite learning rate, 0 and negative ones included (gradient ascent).
+    valid = which == "learning_rate" and isinstance(bad, int) and bad in (-1, 0)
     calls = {
         "Network.train_step": lambda: net.train_step(args["x"], args["y"], args["learning_rate"]),
         "Network.train_batches": lambda: net.train_batches(args["x"], args["y"], args["order"], args["batch_size"],
@@ -118,9 +118,14 @@ def test_methods_refuse_bad_arguments_before_changing_anything(data, which):
         "Network.compute_gradients": lambda: net.compute_gradients(args["x"], args["y"]),
     }
     for entry, call in calls.items():
+        before, iterations = snapshot(net), net.iterations  # an earlier entry may have trained
         ok, got = expect_error_or_result(entry, NET_ARGS + ["learning_rates"], call)
-        if ok and entry in ("Network.train_step", "Network.train_batches"):
-            pytest.fail(f"{entry} accepted {which}={bad!r}") if which != "batch_size" else None
+        # (train_batches gets the bad learning rate only when it can fill an array of rates)
+        uses = {"Network.train_step": ("x", "y", "learning_rate"),
+                "Network.train_batches": ("x", "y", "order") + (("learning_rate",) if isinstance(bad, float) else ()),
+                }.get(entry, ())
+        if ok and which in uses and not valid:
+            pytest.fail(f"{entry} accepted {which}={bad!r}")
         if not ok and entry in ("Network.train_step", "Network.train_batches"):
             assert net.iterations == iterations
             for a, b in zip(before, snapshot(net)):
@@ -191,9 +196,7 @@ def test_sequential_forwards_user_data_safely(xk, yk, rows, method, batch_size):
         "predict_on_batch": lambda: model.predict_on_batch(x),
     }
     ok, got = expect_error_or_result(f"Sequential.{method}", ["x", "y", "Input", "batch_size", "sample", "label",
-                                                               "incompatible", "shape", "dtype",
-                                                               # known, models.py (other helper's file): a 0-d x or y
-                                                               "len() of unsized object"], calls[method])
+                                                               "incompatible", "shape", "dtype"], calls[method])
     if ok and method.startswith("predict"):
         assert got.shape == (rows if np.ndim(x) else 1, 3) and got.dtype == np.float32
         if xk in ("ok", "f64", "int", "bool", "strided", "reversed"):

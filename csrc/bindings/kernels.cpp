@@ -42,6 +42,12 @@ void activation_from_kwargs(const std::string& name, py::kwargs kwargs, Activati
   s.finish();
 }
 
+// Losses and accuracies over zero classes mean nothing (and would read a
+// maximum or an argmax out of an empty row).
+void require_columns(int64_t columns, const char* name) {
+  if (columns < 1) throw py::value_error(std::string(name) + " must have at least one column (class); got 0");
+}
+
 py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::handle y_pred, bool from_logits) {
   static const char* known[] = {"sparse_categorical_crossentropy", "categorical_crossentropy",
                                 "binary_crossentropy", "mean_squared_error", "mean_absolute_error"};
@@ -51,6 +57,7 @@ py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::hand
   }
   auto P = matrix(y_pred, "y_pred");
   const int64_t B = P.shape(0), C = P.shape(1);
+  require_columns(C, "y_pred");
   py::array_t<float> grad = new_array({B, C});
   float* g = grad.mutable_data();
   double loss = 0.0;
@@ -253,6 +260,7 @@ void bind_kernels(py::module_& parent) {
     }
     auto P = matrix(y_pred, "y_pred");
     const int64_t B = P.shape(0), C = P.shape(1);
+    require_columns(C, "y_pred");
     if (metric == "sparse_categorical_accuracy") {
       auto t = labels(y_true, "y_true", B, C);
       return double(sparse_categorical_hits(P.data(), t.data(), B, C));

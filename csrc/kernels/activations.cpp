@@ -73,6 +73,7 @@ Block sigmoid(const Block& x) {
 
 // e^(x − max) / Σ e^(x − max), one row at a time.
 void softmax_forward(float* y, const float* x, int64_t rows, int64_t cols) {
+  if (cols == 0) return;  // rows of nothing: no maximum to read
   parallel_rows(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * cols;
@@ -212,8 +213,8 @@ void activation_backward(Activation f, const ActivationParams& p, float* dx, con
       });
       break;
     case Activation::HardSigmoid: exact([](float v, float, float g) { return v > -3.0f && v < 3.0f ? g / 6.0f : 0.0f; }); break;
-    case Activation::HardSwish:
-      exact([](float v, float, float g) { return v < -3.0f ? 0.0f : v > 3.0f ? g : g * (v / 3.0f + 0.5f); });
+    case Activation::HardSwish:  // at the kinks ±3, the gradient TensorFlow's relu6 gives: 0 and 1
+      exact([](float v, float, float g) { return v <= -3.0f ? 0.0f : v >= 3.0f ? g : g * (v / 3.0f + 0.5f); });
       break;
     case Activation::Exponential: exact([](float, float out, float g) { return g * out; }); break;
   }
