@@ -22,7 +22,7 @@ COUNTS = collections.Counter()
 
 # Reproducible in CI: the same examples every run. Generating arrays with hypothesis is
 # slower than the default health check allows on a loaded 2-core machine: too_slow only.
-FUZZ = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 TESTS_DIR = Path(__file__).resolve().parent
