@@ -113,6 +113,9 @@ class Pool {
     uint64_t s = state_.load(std::memory_order_acquire);
     while ((s >> 32) == generation && (s & 0xFFFFFFFFu) != 0) {
       if (state_.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel)) {
+        // The job's fields are read only after a claim: until its chunks are
+        // done the caller cannot publish the next job over them.
+        if (ran == 0) set_float_mode(float_mode_);  // the caller's mode (a no-op for the caller)
         call_(context_, int64_t(s & 0xFFFFFFFFu) - 1);
         done_.fetch_add(1, std::memory_order_release);
         ++ran;
@@ -149,10 +152,7 @@ class Pool {
         generation = state_.load(std::memory_order_acquire) >> 32;
       }
       seen = generation;
-      if (index < active_helpers_.load(std::memory_order_relaxed)) {
-        set_float_mode(float_mode_);  // the caller's (read after the job was published)
-        work(generation);
-      }
+      if (index < active_helpers_.load(std::memory_order_relaxed)) work(generation);
     }
   }
 
