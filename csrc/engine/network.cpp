@@ -14,8 +14,8 @@ namespace {
 
 // Index of the first NaN or ±Inf in x[0..n), or -1. (v − v is NaN exactly for those.)
 int64_t first_non_finite(const float* x, int64_t n) {
-  bool any = false;
-  for (int64_t i = 0; i < n; ++i) any |= !(x[i] - x[i] == 0.0f);
+  unsigned any = 0;  // an int OR vectorizes, a bool one did not (it scanned at ~1 ns per value)
+  for (int64_t i = 0; i < n; ++i) any |= unsigned(!(x[i] - x[i] == 0.0f));
   if (!any) return -1;
   for (int64_t i = 0; i < n; ++i) {
     if (!(x[i] - x[i] == 0.0f)) return i;
