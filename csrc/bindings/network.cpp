@@ -69,6 +69,17 @@ auto locked(Network& net, Work work) {
 }  // namespace
 
 void bind_network(py::module_& m) {
+  m.def(
+      "require_finite",
+      [](const std::string& name, py::handle data) {
+        const FloatArray a = any_array(data, name.c_str());
+        const int64_t rows = a.shape(0), width = a.size() / rows;
+        py::gil_scoped_release release;
+        require_finite(name.c_str(), a.data(), rows, width);
+      },
+      py::arg("name"), py::arg("data"),
+      "ValueError naming the first row and column of `data` (samples first) holding NaN or Inf.");
+
   py::class_<Network>(m, "Network", R"doc(
 A network run by the C++ engine: ops over slots, a loss and an optimizer.
 

@@ -23,17 +23,6 @@ int64_t first_non_finite(const float* x, int64_t n) {
   return -1;
 }
 
-// Training on NaN or Inf would corrupt the weights and the moving statistics
-// for good, so a step refuses such a batch before touching any state.
-void require_finite(const char* what, const float* x, int64_t rows, int64_t width) {
-  const int64_t i = first_non_finite(x, rows * width);
-  if (i >= 0) {
-    throw std::invalid_argument(std::string(what) + " contains NaN or Inf (row " +
-                                std::to_string(i / width) + ", column " +
-                                std::to_string(i % width) + "); training refuses it");
-  }
-}
-
 // Adds the time until it goes out of scope to `*total`; does nothing for null.
 class PartTimer {
  public:
@@ -50,6 +39,15 @@ class PartTimer {
 };
 
 }  // namespace
+
+void require_finite(const char* what, const float* x, int64_t rows, int64_t width) {
+  const int64_t i = first_non_finite(x, rows * width);
+  if (i >= 0) {
+    throw std::invalid_argument(std::string(what) + " contains NaN or Inf (row " +
+                                std::to_string(i / width) + ", column " +
+                                std::to_string(i % width) + "); training refuses it");
+  }
+}
 
 Network::Network(const NetworkSpec& spec) : spec_(spec) {
   if (spec_.ops.empty()) throw std::invalid_argument("a network needs at least one op");

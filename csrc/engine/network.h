@@ -31,6 +31,12 @@ struct StepProfile {
   int64_t steps = 0;
 };
 
+// Training on NaN or Inf would corrupt the weights and the moving statistics
+// for good: throws std::invalid_argument naming the first bad row and column
+// of the (rows, width) buffer x. train_step checks its batch with it; fit
+// checks the whole training data with it (through the bindings) before any step.
+void require_finite(const char* what, const float* x, int64_t rows, int64_t width);
+
 struct BatchResult {
   double loss = 0.0;  // mean over the rows, plus the regularization penalty
   double hits = 0.0;  // accuracy hits (the metric's count, not a fraction)
