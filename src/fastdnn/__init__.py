@@ -4,7 +4,19 @@
     model = keras.Sequential([keras.layers.Dense(100, activation="relu"), keras.layers.Dense(10, activation="softmax")])
 """
 
-from fastdnn._core import get_num_threads, set_num_threads
+try:
+    from fastdnn._core import get_num_threads, set_num_threads
+except ModuleNotFoundError as error:
+    if error.name != "fastdnn._core":
+        raise
+    import os as _os
+
+    raise ImportError(
+        f"fastdnn's compiled extension (fastdnn._core) is not in {_os.path.dirname(_os.path.abspath(__file__))}: "
+        "that is fastdnn's source folder, not an installed fastdnn. Install it with `pip install .` from the "
+        "project root and import it from outside src/ (for the tests: `pip install \".[test,keras]\"`, then "
+        "`pytest` or `python -m pytest` from the project root; see README.md)."
+    ) from None
 from fastdnn import (
     activations,
     backend,
