@@ -2,13 +2,15 @@
 
     python examples/activations.py [--out plots/]
 
-Needs matplotlib: pip install "fastdnn[plot]".
+It only draws: without matplotlib (pip install "fastdnn[plot]") it says so and exits.
 """
 
 import argparse
 import os
 
 import fastdnn as keras
+
+import optional_extras
 
 ACTIVATIONS = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "swish", "gelu"]
 
@@ -20,8 +22,8 @@ def main():
     args = parser.parse_args()
 
     path = os.path.join(args.out, "activations.png")
-    keras.utils.plot_activations(ACTIVATIONS, path=path)
-    print(f"wrote {path}")
+    optional_extras.draw("activations.png", keras.utils.plot_activations, ACTIVATIONS, path=path)
+    optional_extras.report(args.out)
 
 
 if __name__ == "__main__":

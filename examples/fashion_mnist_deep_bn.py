@@ -27,6 +27,7 @@ import time
 import fastdnn as keras
 from fastdnn.datasets import fashion_mnist
 
+import optional_extras
 import tutorial_data
 
 
@@ -62,33 +63,39 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(fashion_mnist, standardize=True)
-    keras.utils.show_images(x_valid, y_valid, class_names=fashion_mnist.CLASS_NAMES, n=25,
-                            path=os.path.join(args.out, "samples.png"))
+    optional_extras.draw("samples.png", keras.utils.show_images, x_valid, y_valid,
+                        class_names=fashion_mnist.CLASS_NAMES, n=25, path=os.path.join(args.out, "samples.png"))
 
     model = build_model(args.variant)
     model.summary()
-    keras.utils.plot_model(model, path=os.path.join(args.out, "model.png"), show_shapes=True)
+    optional_extras.draw("model.png", keras.utils.plot_model, model, path=os.path.join(args.out, "model.png"),
+                        show_shapes=True)
     model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
 
     best_model_path = os.path.join(args.out, "best_model.keras")
+    have_tensorboard = optional_extras.have("tensorboardX")  # the `tensorboard` extra
     callbacks = [
-        keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
         # Keeps the epoch with the lowest validation loss, whatever comes after it.
         keras.callbacks.ModelCheckpoint(best_model_path, save_best_only=True),
         # Stops when the validation loss has not improved by 0.001 for 5 epochs.
         keras.callbacks.EarlyStopping(patience=5, min_delta=1e-3),
     ]
+    if have_tensorboard:
+        callbacks.insert(0, keras.callbacks.TensorBoard(os.path.join(args.out, "logs")))
+    else:
+        print('TensorBoard logs skipped, tensorboardX is not installed; to write them: pip install "fastdnn[tensorboard]"')
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, validation_data=(x_valid, y_valid),
                         callbacks=callbacks)
     training_time = time.perf_counter() - start
 
-    keras.utils.plot_history(history, path=os.path.join(args.out, "history.png"))
+    optional_extras.draw("history.png", keras.utils.plot_history, history, path=os.path.join(args.out, "history.png"))
     best_model = keras.models.load_model(best_model_path)  # back to the best epoch
     test_loss, test_accuracy = best_model.evaluate(x_test, y_test, verbose=0)
     print(f"test accuracy: {test_accuracy:.4f} (test loss {test_loss:.4f}, best epoch's model)")
     print(f"total training time: {training_time:.1f} s")
-    print(f"plots, best model and TensorBoard logs written to {args.out}")
+    print(f"best model{' and TensorBoard logs' if have_tensorboard else ''} written to {args.out}")
+    optional_extras.report(args.out)
 
 
 if __name__ == "__main__":

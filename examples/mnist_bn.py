@@ -23,6 +23,7 @@ import time
 import fastdnn as keras
 from fastdnn.datasets import mnist
 
+import optional_extras
 import tutorial_data
 
 
@@ -66,7 +67,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = tutorial_data.split(mnist)
-    keras.utils.show_images(x_valid, y_valid, n=25, path=os.path.join(args.out, "samples.png"))
+    optional_extras.draw("samples.png", keras.utils.show_images, x_valid, y_valid, n=25,
+                        path=os.path.join(args.out, "samples.png"))
 
     model = build_model(args.init)
     model.summary()
@@ -79,11 +81,11 @@ def main():
                         validation_data=(x_valid, y_valid))
     training_time = time.perf_counter() - start
 
-    keras.utils.plot_history(history, path=os.path.join(args.out, "history.png"))
+    optional_extras.draw("history.png", keras.utils.plot_history, history, path=os.path.join(args.out, "history.png"))
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test accuracy: {test_accuracy:.4f} (test loss {test_loss:.4f})")
     print(f"total training time: {training_time:.1f} s")
-    print(f"plots written to {args.out}")
+    optional_extras.report(args.out)
 
 
 if __name__ == "__main__":

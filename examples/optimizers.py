@@ -17,12 +17,12 @@ import argparse
 import os
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import fastdnn as keras
 from fastdnn.datasets import fashion_mnist
 
+import optional_extras
 import tutorial_data
 
 
@@ -65,6 +65,9 @@ def build_model():
 
 
 def plot_validation_accuracy(histories, path):
+    """Every optimizer's validation accuracy per epoch, in one figure."""
+    import matplotlib.pyplot as plt
+
     figure, ax = plt.subplots(figsize=(9, 5.5), layout="constrained")
     for i, (name, history) in enumerate(histories.items()):
         accuracy = history["val_accuracy"]
@@ -105,14 +108,15 @@ def main():
         histories[name] = history.history
         results[name] = (history.history["val_accuracy"][-1], test_accuracy, training_time)
 
-    plot_validation_accuracy(histories, os.path.join(args.out, "validation_accuracy.png"))
+    optional_extras.draw("validation_accuracy.png", plot_validation_accuracy, histories,
+                         os.path.join(args.out, "validation_accuracy.png"))
     print(f"\n{'optimizer':<16}{'val accuracy':>14}{'test accuracy':>15}{'time':>9}")
     for name, (val_accuracy, test_accuracy, training_time) in results.items():
         print(f"{name:<16}{val_accuracy:>14.4f}{test_accuracy:>15.4f}{training_time:>8.1f}s")
     best = max(results, key=lambda name: results[name][0])
     print(f"best optimizer ({best}): test accuracy: {results[best][1]:.4f}")
     print(f"total training time: {total_time:.1f} s")
-    print(f"plot written to {args.out}")
+    optional_extras.report(args.out)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,12 @@ import argparse
 import os
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import fastdnn as keras
 from fastdnn.datasets import mnist
 
+import optional_extras
 import tutorial_data
 
 VARIANTS = ["none", "l2", "dropout", "batchnorm"]
@@ -57,6 +57,8 @@ def build_model(variant):
 
 def plot_curves(histories, path):
     """A column per variant: accuracy on top, loss below; training dashed, validation solid."""
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(2, len(histories), figsize=(4 * len(histories), 6.5), sharey="row",
                                 squeeze=False, layout="constrained")
     for column, (variant, history) in enumerate(histories.items()):
@@ -78,6 +80,8 @@ def plot_curves(histories, path):
 
 def plot_weights(models, path):
     """The hidden layer's kernel of each variant, on one scale so the spreads compare."""
+    import matplotlib.pyplot as plt
+
     kernels = {variant: model.layers[1].kernel.numpy().ravel() for variant, model in models.items()}
     limit = max(np.abs(kernel).max() for kernel in kernels.values())
     bins = np.linspace(-limit, limit, 101)
@@ -113,15 +117,15 @@ def main():
         results[variant] = (history.history["accuracy"][-1], history.history["val_accuracy"][-1],
                             test_accuracy, training_time)
 
-    plot_curves(histories, os.path.join(args.out, "curves.png"))
-    plot_weights(models, os.path.join(args.out, "weights.png"))
+    optional_extras.draw("curves.png", plot_curves, histories, os.path.join(args.out, "curves.png"))
+    optional_extras.draw("weights.png", plot_weights, models, os.path.join(args.out, "weights.png"))
     print(f"\n{'variant':<11}{'train accuracy':>16}{'val accuracy':>14}{'test accuracy':>15}{'time':>9}")
     for variant, (train_accuracy, val_accuracy, test_accuracy, training_time) in results.items():
         print(f"{variant:<11}{train_accuracy:>16.4f}{val_accuracy:>14.4f}{test_accuracy:>15.4f}{training_time:>8.1f}s")
     for variant, (_, _, test_accuracy, _) in results.items():
         print(f"{variant}: test accuracy: {test_accuracy:.4f}")
     print(f"total training time: {sum(r[3] for r in results.values()):.1f} s")
-    print(f"plots written to {args.out}")
+    optional_extras.report(args.out)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ import argparse
 import os
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import fastdnn as keras
 from fastdnn.datasets import fashion_mnist
 
+import optional_extras
 import tutorial_data
 
 VARIANTS = ["selu-alphadropout", "relu-dropout"]
@@ -65,6 +65,8 @@ def build_model(variant, rate):
 
 def plot_comparison(histories, path):
     """Loss and accuracy of every variant in one figure: training dashed, validation solid."""
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for ax, metric in zip(axes, ["loss", "accuracy"]):
         for i, (variant, history) in enumerate(histories.items()):
@@ -101,11 +103,11 @@ def main():
         histories[variant] = history.history
         results[variant] = (test_accuracy, training_time)
 
-    plot_comparison(histories, os.path.join(args.out, "history.png"))
+    optional_extras.draw("history.png", plot_comparison, histories, os.path.join(args.out, "history.png"))
     for variant, (test_accuracy, training_time) in results.items():
         print(f"{variant}: test accuracy: {test_accuracy:.4f}, training time: {training_time:.1f} s")
     print(f"total training time: {sum(t for _, t in results.values()):.1f} s")
-    print(f"plots written to {args.out}")
+    optional_extras.report(args.out)
 
 
 if __name__ == "__main__":
