@@ -346,8 +346,10 @@ def test_plot_model_draws_top_to_bottom_only():
 
 
 def test_activations_example_writes_its_png(tmp_path, monkeypatch, capsys):
-    script = os.path.join(os.path.dirname(__file__), "..", "examples", "activations.py")
+    examples = os.path.join(os.path.dirname(__file__), "..", "examples")
+    script = os.path.join(examples, "activations.py")
     monkeypatch.setattr(sys, "argv", [script, "--out", str(tmp_path), "--epochs", "1"])
+    monkeypatch.syspath_prepend(examples)  # as `python examples/activations.py` would
     runpy.run_path(script, run_name="__main__")
     assert_png(tmp_path / "activations.png")
-    assert str(tmp_path / "activations.png") in capsys.readouterr().out
+    assert f"plots written to {tmp_path}" in capsys.readouterr().out
