@@ -209,15 +209,27 @@ Every call that runs the network releases the GIL.)doc")
           "Inference-mode loss (mean, plus penalties) and total hits.")
       .def(
           "predict",
-          [](Network& net, py::handle x, py::handle batch_size) {
+          [](Network& net, py::handle x, py::handle batch_size, bool training, py::handle random_stream) {
             auto X = matrix(x, "x", -1, net.spec().input_width);
             const int64_t rows = X.shape(0), bs = batch_size_of(batch_size, rows);
+            const uint64_t stream = uint64_t(integer_in(random_stream, "random_stream", 0,
+                                                        std::numeric_limits<int64_t>::max()));
             py::array_t<float> out = new_array({rows, net.output_width()});
             float* o = out.mutable_data();
-            locked(net, [&] { net.predict(o, X.data(), rows, bs); return 0; });
+            locked(net, [&] {
+              if (training) {
+                net.predict_training(o, X.data(), rows, bs, stream);
+              } else {
+                net.predict(o, X.data(), rows, bs);
+              }
+              return 0;
+            });
             return out;
           },
-          py::arg("x"), py::arg("batch_size") = py::none(), "Inference-mode outputs, (rows, output_width).")
+          py::arg("x"), py::arg("batch_size") = py::none(), py::arg("training") = false,
+          py::arg("random_stream") = 0,
+          "Outputs, (rows, output_width): in inference mode, or with training=True in training mode "
+          "(dropout active, batch statistics, nothing updated; draws from random_stream).")
       .def(
           "compute_gradients",
           [](Network& net, py::handle x, py::handle y) {

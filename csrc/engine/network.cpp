@@ -204,6 +204,21 @@ void Network::predict(float* out, const float* x, int64_t rows, int64_t batch_si
   }
 }
 
+void Network::predict_training(float* out, const float* x, int64_t rows, int64_t batch_size,
+                               uint64_t random_stream) {
+  prepare_training(std::min(rows, batch_size));  // the ops keep their masks and batch statistics
+  Workspace& ws = *train_ws_;
+  const int64_t width = output_width();
+  // Training steps key their draws by the step count (< 2^63): the top bit keeps these apart.
+  const uint64_t stream = random_stream | (uint64_t(1) << 63);
+  for (int64_t r0 = 0; r0 < rows; r0 += batch_size) {
+    const int64_t b = std::min(batch_size, rows - r0);
+    ws.set_input(x + r0 * spec_.input_width);
+    forward(ws, Pass{b, true, false, stream + uint64_t(r0)});
+    std::memcpy(out + r0 * width, ws.in(ws.slots() - 1), sizeof(float) * size_t(b * width));
+  }
+}
+
 double Network::compute_gradients(const float* x, const Targets& y, int64_t rows) {
   prepare_training(rows);
   Workspace& ws = *train_ws_;

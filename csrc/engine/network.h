@@ -60,6 +60,10 @@ class Network {
   // penalty) and the total hits.
   BatchResult evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size);
   void predict(float* out, const float* x, int64_t rows, int64_t batch_size);
+  // The forward pass in training mode (dropout active, batch statistics) with nothing
+  // updated, as Keras' model(x, training=True): Monte Carlo dropout. The random draws
+  // come from `random_stream`, a stream apart from every training step's.
+  void predict_training(float* out, const float* x, int64_t rows, int64_t batch_size, uint64_t random_stream);
 
   // Forward in training mode (without moving the statistics) and backward, but
   // no update: the gradients of the next step, readable in params().

@@ -3,6 +3,7 @@
 import numpy as np
 
 from fastdnn import _core
+from fastdnn.layers.base import require_engine_layer
 
 # What a network is built with before compile() says otherwise (inference needs neither).
 PLACEHOLDER_LOSS = {"kind": "mean_squared_error"}
@@ -20,6 +21,8 @@ def create(layers, input_shape, loss=None, optimizer=None, bind=True):
     With bind=True the layers' variables become views of the network's memory
     (training then updates them in place); otherwise they keep their own arrays.
     """
+    for layer in layers:
+        require_engine_layer(layer)
     ops = [op for layer in layers for op in layer._ops()]
     if not ops:
         ops = [{"kind": "activation", "activation": "linear"}]
@@ -38,11 +41,21 @@ def create(layers, input_shape, loss=None, optimizer=None, bind=True):
     return net
 
 
-def run_layers(layers, x, batch_size=None):
-    """Inference through `layers` on a NumPy batch, without binding their weights."""
+def forward(net, x, training=False):
+    """net's outputs for the (rows, features) float32 batch x, in one batch: in inference mode, or
+    in training mode with nothing updated and fresh random draws from the global generator."""
+    if not training:
+        return net.predict(x, len(x))
+    from fastdnn import _random
+
+    return net.predict(x, len(x), training=True, random_stream=_random.draw_seed())
+
+
+def run_layers(layers, x, training=False):
+    """`layers` applied to a NumPy batch (see forward), without binding their weights."""
     net = create(layers, (None, *x.shape[1:]), bind=False)
     flat = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
-    out = net.predict(flat, batch_size or max(1, len(x)))
+    out = forward(net, flat, training)
     shape = (None, *x.shape[1:])
     for layer in layers:
         shape = layer.compute_output_shape(shape)

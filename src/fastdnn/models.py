@@ -21,7 +21,7 @@ from fastdnn import layers as layers_module
 from fastdnn import losses as losses_module
 from fastdnn import metrics as metrics_module
 from fastdnn import optimizers as optimizers_module
-from fastdnn.layers.base import unique_name
+from fastdnn.layers.base import require_engine_layer, unique_name
 
 DEFAULT_BATCH_SIZE = 32
 _FIT_LOCK = threading.Lock()
@@ -66,6 +66,7 @@ class Sequential:
     def add(self, layer):
         if not isinstance(layer, layers_module.Layer):
             raise TypeError(f"Only fastdnn layers can be added to a Sequential model; got {layer!r}")
+        require_engine_layer(layer)
         if isinstance(layer, layers_module.InputLayer):
             if self._layers or self._input_layer is not None:
                 raise ValueError("An Input must be the first layer of a Sequential model")
@@ -603,10 +604,14 @@ class Sequential:
         ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
         return ordered[0] if len(ordered) == 1 else ordered
 
-    def __call__(self, x, training=False):
-        if training:
-            raise NotImplementedError("fastdnn runs models in training mode only inside fit()")
-        return self.predict(x, batch_size=max(1, len(np.asarray(x))), verbose=0)
+    def __call__(self, inputs, training=False):
+        """The outputs for `inputs` as one batch, as Keras' model(x). training=True runs every layer
+        in training mode with nothing updated (dropout active with fresh masks on each call,
+        BatchNormalization on the batch's own statistics, its moving statistics untouched), as
+        Keras does: Monte Carlo dropout. Unlike Keras, the result is a NumPy array, not a tensor."""
+        x = self._prepare_x(inputs)
+        out = _network.forward(self._get_network(), x, training)
+        return out.reshape((len(x), *self.output_shape[1:]))
 
     # --- description ------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,

@@ -194,18 +194,52 @@ class Layer:
         return int(sum(np.prod(w.shape) for w in self._weights))
 
     def __call__(self, inputs, training=False):
-        """Runs the layer on a NumPy array, in inference mode (training mode only runs inside fit)."""
+        """The layer applied to a NumPy batch: in inference mode, or with training=True in training
+        mode with nothing updated (as Keras: dropout active, BatchNormalization on the batch's
+        statistics). Unlike Keras, it takes and returns NumPy arrays, not symbolic tensors."""
         from fastdnn import _network
 
-        if training:
-            raise NotImplementedError("fastdnn runs layers in training mode only inside fit()")
+        require_engine_layer(self)
         x = np.asarray(inputs, dtype=np.float32)
+        if x.ndim < 2 or len(x) == 0:
+            raise ValueError(f"{self.name}: inputs must be a batch of shape (samples, ...) with at least one "
+                             f"sample; got shape {x.shape}")
         if not self.built:
             self.build((None, *x.shape[1:]))
-        return _network.run_layers([self], x)
+        return _network.run_layers([self], x, training=bool(training))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def require_engine_layer(layer):
+    """Refuses a layer the engine cannot run as written: a subclass with its own call() (the engine
+    runs the built-in layers' C++ ops, never Python's call, so the layer would silently act as its
+    parent), or a direct subclass of Layer (it would act as the identity)."""
+    for cls in type(layer).__mro__:
+        if cls.__module__.startswith("fastdnn."):
+            parent = cls
+            break
+        if "call" in vars(cls):
+            raise NotImplementedError(
+                f"fastdnn cannot run the layer {layer.name!r}: {cls.__qualname__} has its own call(), and "
+                f"fastdnn's engine runs only its built-in layers' C++ kernels, never a layer's Python call(), "
+                f"so it refuses the layer rather than silently running {_public_base(type(layer))} in its "
+                f"place. For Monte Carlo dropout (a call() with training=True), call the model itself: "
+                f"model(x, training=True). The layers fastdnn runs: README.md, 'What is supported'.")
+    if parent is Layer:
+        raise NotImplementedError(
+            f"fastdnn cannot run the layer {layer.name!r}: {type(layer).__qualname__} subclasses Layer directly, "
+            "and fastdnn's engine runs only its built-in layers (README.md, 'What is supported'); a custom "
+            "layer's Python code is not run (yet).")
+
+
+def _public_base(cls):
+    """The nearest fastdnn class `cls` derives from, by its public name (e.g. Dropout)."""
+    for base in cls.__mro__:
+        if base.__module__.startswith("fastdnn."):
+            return base.__name__
+    return "Layer"
 
 
 def weight_spec(name, shape, initializer, trainable=True, regularizer=None):
