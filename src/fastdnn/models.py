@@ -147,6 +147,11 @@ class Sequential:
         return [w for layer in self._layers for w in layer.weights]
 
     @property
+    def variables(self):
+        """Every variable of every layer (Keras 3: the same list as `weights`)."""
+        return self.weights
+
+    @property
     def trainable_weights(self):
         return [w for w in self.weights if w.trainable] if self.trainable else []
 
@@ -325,8 +330,9 @@ class Sequential:
             initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
             validation_freq=1, **kwargs):
         """Trains for `epochs` epochs; returns the History. Keras' arguments and defaults; Keras 2's
-        nb_epoch= is accepted (with a warning). class_weight, sample_weight and steps_per_epoch are
-        not supported.
+        nb_epoch= is accepted (with a warning). steps_per_epoch=k runs k batches per epoch, each
+        epoch going on where the last one stopped in the shuffled data (as Keras 3's epoch
+        iterator does); an epoch that reaches the end of the data ends there with Keras' warning.
 
         Interruption: Ctrl-C (KeyboardInterrupt, noticed between batches, within 50 ms) or an
         exception from a callback stops training at a batch boundary, with the weights and the
@@ -349,10 +355,16 @@ class Sequential:
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
-        for arg, value in [("class_weight", class_weight), ("sample_weight", sample_weight),
-                           ("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)]:
+        for arg, value in [("class_weight", class_weight), ("sample_weight", sample_weight)]:
             if value is not None:
                 raise NotImplementedError(f"fit(): {arg} is not supported by fastdnn")
+        batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+        epochs = _non_negative_int("epochs", epochs)
+        initial_epoch = _non_negative_int("initial_epoch", initial_epoch)
+        steps_per_epoch = _optional_positive_int("steps_per_epoch", steps_per_epoch)
+        validation_steps = _optional_positive_int("validation_steps", validation_steps)
+        validation_batch_size = _optional_positive_int("validation_batch_size", validation_batch_size)
+        validation_freq = _positive_int("validation_freq", validation_freq)
         self._require_compiled()
         with _FIT_LOCK:  # test-and-set: two threads must not both start training this model
             if self._fitting:
@@ -361,12 +373,13 @@ class Sequential:
             self._fitting = threading.get_ident()
         try:
             return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
-                             shuffle, initial_epoch, validation_batch_size, validation_freq)
+                             shuffle, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+                             validation_freq)
         finally:
             self._fitting = False
 
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
-             initial_epoch, validation_batch_size, validation_freq):
+             initial_epoch, steps_per_epoch, validation_steps, validation_batch_size, validation_freq):
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
@@ -386,15 +399,17 @@ class Sequential:
                 raise ValueError("validation_data must be a tuple (x_val, y_val)")
             x_val = self._prepare_x(validation_data[0])
             y_val = self._prepare_y(validation_data[1], spec, len(x_val))
-        batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
-        epochs = int(epochs)
         verbose = _resolve_verbose(verbose)
-        steps = math.ceil(len(x) / batch_size)
+        batches_per_pass = math.ceil(len(x) / batch_size)
+        steps = steps_per_epoch or batches_per_pass
         net = self._get_network(spec)
 
         callback_list = callbacks_module.CallbackList(callbacks)
-        if not any(isinstance(c, callbacks_module.History) for c in callback_list.callbacks):
-            callback_list.append(callbacks_module.History())
+        history = next((c for c in callback_list.callbacks if isinstance(c, callbacks_module.History)), None)
+        if history is None:
+            history = callbacks_module.History()
+            callback_list.append(history)
+        self.history = history  # what fit returns, also when it runs no epoch (epochs=0, as Keras)
         progbar = next((c for c in callback_list.callbacks if isinstance(c, callbacks_module.ProgbarLogger)), None)
         if progbar is None and verbose:
             progbar = callbacks_module.ProgbarLogger()
@@ -407,18 +422,28 @@ class Sequential:
         self._nan_warned = any(isinstance(c, callbacks_module.TerminateOnNaN) for c in callback_list.callbacks)
         batch_hooks = callback_list._implements_train_batch_hooks() or bool(python_metrics)
         logs = {}
+        order, position = None, 0  # the current pass over the shuffled data, and the next batch in it
         callback_list.on_train_begin()
         try:
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
-                order = self._shuffled(len(x), shuffle)
-                logs = self._train_epoch(net, x, y, order, batch_size, callback_list, batch_hooks,
-                                         progbar is not None and verbose == 1, engine_metric, python_metrics)
+                if order is None:
+                    order, position = self._shuffled(len(x), shuffle), 0
+                end = min(batches_per_pass, position + steps)
+                if end - position < steps:
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
+                                  "or generator can generate at least `steps_per_epoch * epochs` batches.",
+                                  UserWarning, stacklevel=3)
+                logs = self._train_epoch(net, x, y, order[position * batch_size: end * batch_size], batch_size,
+                                         callback_list, batch_hooks, progbar is not None and verbose == 1,
+                                         engine_metric, python_metrics)
+                position = end
+                if position == batches_per_pass:
+                    order = None  # the next epoch starts a new pass, newly shuffled
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                    callback_list.on_test_begin()
-                    val = self._evaluate_arrays(net, x_val, y_val, validation_batch_size or batch_size,
-                                                engine_metric, python_metrics)
-                    callback_list.on_test_end(val)
+                    val = self._evaluate_with_callbacks(net, x_val, y_val, validation_batch_size or batch_size,
+                                                        callback_list, engine_metric, python_metrics,
+                                                        validation_steps)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -507,25 +532,48 @@ class Sequential:
             values = [float(np.mean(m._fn(y, predictions, **m._fn_kwargs))) for m in python_metrics]
         return self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
 
+    def _evaluate_with_callbacks(self, net, x, y, batch_size, callbacks, engine_metric, python_metrics, steps=None):
+        """Keras' evaluation loop (also fit's validation): on_test_begin; on_test_batch_begin/end for
+        each batch, with the running logs, when a callback has those hooks (otherwise one engine
+        call over all the batches, and one on_test_batch_end for the progress bar); on_test_end.
+        `steps` evaluates the first `steps` batches only. Returns the logs."""
+        rows = len(x) if steps is None else min(len(x), steps * batch_size)
+        batches = math.ceil(rows / batch_size)
+        callbacks.on_test_begin()
+        if callbacks._implements_test_batch_hooks():
+            sums = {}
+            for b in range(batches):
+                chunk = slice(b * batch_size, min(rows, (b + 1) * batch_size))
+                callbacks.on_test_batch_begin(b)
+                batch_logs = self._evaluate_arrays(net, x[chunk], y[chunk], batch_size, engine_metric, python_metrics)
+                for key, value in batch_logs.items():  # every log is a mean over rows: weigh by the batch's rows
+                    sums[key] = sums.get(key, 0.0) + value * (chunk.stop - chunk.start)
+                logs = {key: total / chunk.stop for key, total in sums.items()}
+                callbacks.on_test_batch_end(b, logs)
+        else:
+            logs = self._evaluate_arrays(net, x[:rows], y[:rows], batch_size, engine_metric, python_metrics)
+            callbacks.on_test_batch_end(batches - 1, logs)
+        callbacks.on_test_end(logs)
+        return logs
+
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics in inference mode: a scalar loss, or [loss, *metrics] in compile order,
         or a dict with return_dict=True (Keras' returns)."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
-        if sample_weight is not None or steps is not None:
-            raise NotImplementedError("evaluate(): sample_weight and steps are not supported by fastdnn")
+        if sample_weight is not None:
+            raise NotImplementedError("evaluate(): sample_weight is not supported by fastdnn")
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
-        batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
+        batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+        steps = _optional_positive_int("steps", steps)
         net = self._get_network(spec)
-        callback_list = self._inference_callbacks(callbacks, verbose, math.ceil(len(x) / batch_size))
-        callback_list.on_test_begin()
-        logs = self._evaluate_arrays(net, x, y, batch_size, engine_metric, python_metrics)
-        callback_list.on_test_batch_end(math.ceil(len(x) / batch_size) - 1, logs)
-        callback_list.on_test_end(logs)
+        callback_list = self._inference_callbacks(callbacks, verbose, steps or math.ceil(len(x) / batch_size))
+        logs = self._evaluate_with_callbacks(net, x, y, batch_size, callback_list, engine_metric, python_metrics,
+                                             steps)
         if return_dict:
             return logs
         ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
@@ -533,15 +581,25 @@ class Sequential:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs in inference mode, (samples, outputs) float32."""
-        if steps is not None:
-            raise NotImplementedError("predict(): steps is not supported by fastdnn")
         x = self._prepare_x(x)
-        batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
+        batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+        steps = _optional_positive_int("steps", steps)
+        if steps is not None:
+            x = x[:steps * batch_size]  # Keras: the first `steps` batches
         net = self._get_network()
-        callback_list = self._inference_callbacks(callbacks, verbose, math.ceil(len(x) / batch_size))
+        batches = math.ceil(len(x) / batch_size)
+        callback_list = self._inference_callbacks(callbacks, verbose, batches)
         callback_list.on_predict_begin()
-        out = net.predict(x, batch_size)
-        callback_list.on_predict_batch_end(math.ceil(len(x) / batch_size) - 1, {"outputs": out})
+        if callback_list._implements_predict_batch_hooks():  # Keras' loop: each batch in turn
+            out = np.empty((len(x), net.output_width), dtype=np.float32)
+            for b in range(batches):
+                rows = slice(b * batch_size, (b + 1) * batch_size)
+                callback_list.on_predict_batch_begin(b)
+                out[rows] = net.predict(x[rows], batch_size)
+                callback_list.on_predict_batch_end(b, {"outputs": out[rows]})
+        else:  # one engine call; the progress bar hears of the last batch only
+            out = net.predict(x, batch_size)
+            callback_list.on_predict_batch_end(batches - 1, {"outputs": out})
         callback_list.on_predict_end()
         return out.reshape((len(x), *self.output_shape[1:]))
 
@@ -686,6 +744,16 @@ def _metric_fits_loss(metric_kind, loss_kind):
 def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _optional_positive_int(name, value):
+    return None if value is None else _positive_int(name, value)
+
+
+def _non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
     return int(value)
 
 

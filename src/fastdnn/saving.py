@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -30,14 +31,17 @@ _MAX_MANIFEST_BYTES = 64 << 20
 _noted_foreign_suffix = False
 
 
-def _note_suffix(filepath):
-    """Keras names (.h5, .keras) get fastdnn's format all the same; say so once."""
+def note_suffix(filepath, stacklevel=4):
+    """Keras names (.h5, .keras) get fastdnn's format all the same: a UserWarning says so, once per
+    process (ModelCheckpoint calls this when it is made, so the note never lands among the
+    progress lines of fit). `stacklevel` as warnings.warn's, counted from here: 4 names the user's
+    model.save() line."""
     global _noted_foreign_suffix
     if not _noted_foreign_suffix and str(filepath).endswith((".h5", ".hdf5", ".keras")):
         _noted_foreign_suffix = True
-        print(f"fastdnn: saving {os.path.basename(str(filepath))!r} in fastdnn's own format (a zip of JSON and "
-              "NumPy arrays), not Keras' HDF5/.keras format; load it with fastdnn.models.load_model.",
-              file=sys.stderr)
+        warnings.warn(f"fastdnn writes {os.path.basename(str(filepath))!r} in its own format (a zip of JSON and "
+                      "NumPy arrays), not Keras' HDF5/.keras format; load it with fastdnn.models.load_model.",
+                      UserWarning, stacklevel=stacklevel)
 
 
 def _npy_bytes(array):
@@ -67,7 +71,7 @@ def save_model(model, filepath, overwrite=True):
 
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
-    _note_suffix(filepath)
+    note_suffix(filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "model", "model": model.get_config(),
                 "layer_seeds": _layer_seeds(model), "weights": _weights_manifest(model)}
     from fastdnn import _random
@@ -101,7 +105,7 @@ def _optimizer_state(model):
 def save_weights(model, filepath, overwrite=True):
     if not model.built:
         raise ValueError("Cannot save the weights of a model that has not been built")
-    _note_suffix(filepath)
+    note_suffix(filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "weights", "weights": _weights_manifest(model)}
     arrays = [(f"weights/{i:04d}.npy", w.value) for i, w in enumerate(model.weights)]
     _write_atomically(filepath, manifest, arrays, overwrite)

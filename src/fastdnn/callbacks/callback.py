@@ -124,14 +124,17 @@ class CallbackList(Callback):
 
 
 def _dispatch(name, indexed):
-    # Keras passes `logs` positionally, even as None: user hooks may be written
-    # `def on_epoch_end(self, epoch, logs)` without a default.
+    # As Keras 3: every hook gets `logs`, positionally (user hooks may be written
+    # `def on_epoch_end(self, epoch, logs)` without a default), always a dict (a new
+    # one per call, shared by the callbacks of the list; {} where there is nothing to log).
     if indexed:
         def hook(self, index, logs=None):
+            logs = {} if logs is None else dict(logs)
             for c in self.callbacks:
                 getattr(c, name)(index, logs)
     else:
         def hook(self, logs=None):
+            logs = {} if logs is None else dict(logs)
             for c in self.callbacks:
                 getattr(c, name)(logs)
 

@@ -54,6 +54,9 @@ class ModelCheckpoint(MonitorCallback):
                 f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values"
             )
         self.filepath = os.fspath(filepath)
+        from fastdnn import saving
+
+        saving.note_suffix(self.filepath, stacklevel=3)  # now, rather than among the progress lines of fit
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only

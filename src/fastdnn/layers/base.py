@@ -170,6 +170,11 @@ class Layer:
         return list(self._weights)
 
     @property
+    def variables(self):
+        """Every variable of the layer, trainable or not (Keras 3: the same list as `weights`)."""
+        return self.weights
+
+    @property
     def trainable_weights(self):
         return [w for w in self._weights if w.trainable]
 
