@@ -94,13 +94,15 @@ def _buckets(y_pred, thresholds, evenly, with_epsilon):
     return np.where(np.isnan(y_pred), 0, bucket)
 
 
-def _above(bucket, weights, num_thresholds, lanes):
-    """Σ weights of the entries above each threshold: (T,) or, per lane (column), (T, lanes)."""
+def _above(bucket, weights, selected, num_thresholds, lanes):
+    """Σ weights (1 for None) of the selected entries above each threshold: (T,) or, per lane
+    (column), (T, lanes)."""
+    if lanes is not None:
+        bucket = bucket + (num_thresholds + 1) * np.arange(lanes)
+    bins = (num_thresholds + 1) * (lanes or 1)
+    counts = np.bincount(bucket[selected], weights=None if weights is None else weights[selected], minlength=bins)
     if lanes is None:
-        counts = np.bincount(bucket.ravel(), weights=weights.ravel(), minlength=num_thresholds + 1)
         return np.cumsum(counts[::-1])[::-1][1:]
-    offset = bucket + (num_thresholds + 1) * np.arange(lanes)
-    counts = np.bincount(offset.ravel(), weights=weights.ravel(), minlength=(num_thresholds + 1) * lanes)
     counts = counts.reshape(lanes, num_thresholds + 1)
     return np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:].T
 
@@ -113,13 +115,16 @@ def confusion_counts(labels, y_pred, weights, thresholds, evenly=False, with_eps
     if not evenly:  # any order: count against the sorted thresholds, then put them back
         order = np.argsort(thresholds, kind="stable")
         thresholds = thresholds[order]
-    w = np.ones(y_pred.shape) if weights is None else np.asarray(weights, dtype=np.float64)
-    positive, negative = w * labels, w * ~labels
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
     bucket = _buckets(y_pred, thresholds, evenly, with_epsilon)
-    tp = _above(bucket, positive, len(thresholds), lanes)
-    fp = _above(bucket, negative, len(thresholds), lanes)
+    tp = _above(bucket, w, labels, len(thresholds), lanes)
+    fp = _above(bucket, w, ~labels, len(thresholds), lanes)
     axis = 0 if multi_label else None
-    all_positive, all_negative = positive.sum(axis=axis), negative.sum(axis=axis)
+    if w is None:
+        all_positive = labels.sum(axis=axis, dtype=np.float64)
+        all_negative = (labels.shape[0] if multi_label else labels.size) - all_positive
+    else:
+        all_positive, all_negative = (w * labels).sum(axis=axis), (w * ~labels).sum(axis=axis)
     counts = {"tp": tp, "fp": fp, "tn": all_negative - fp, "fn": all_positive - tp}
     if not evenly:
         inverse = np.empty_like(order)
