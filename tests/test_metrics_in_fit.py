@@ -183,3 +183,15 @@ def test_evaluate_outputs_equal_predict(net):
     outputs = np.full((20, 3), np.nan, np.float32)
     network.evaluate(x, y, 6, outputs)
     np.testing.assert_array_equal(outputs, network.predict(x, 6))
+
+
+def test_a_saved_model_keeps_its_metric_objects_settings(tmp_path):
+    x, y, _ = classification_data(40)
+    model = classifier([keras.metrics.AUC(curve="PR", num_thresholds=50, name="pr_auc"), "Precision"])
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+    model.save(tmp_path / "model.fdnn")
+    loaded = keras.models.load_model(tmp_path / "model.fdnn")
+    logs = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    predictions = model.predict(x, verbose=0)
+    assert logs["pr_auc"] == pytest.approx(ref.auc(y, predictions, num_thresholds=50, curve="PR"), rel=1e-6)
+    assert logs["Precision"] == pytest.approx(ref.precision(y, predictions), rel=1e-6)

@@ -111,10 +111,11 @@ def resolve(identifier, y_true_shape, y_pred_shape, loss_name=None):
 
 
 def serialize(metric):
-    """{"class_name": ..., "config": ...} for a Metric (Keras' layout), or the name of a function."""
-    if isinstance(metric, Metric):
+    """{"class_name": ..., "config": ...} for a Metric (Keras' layout), or the name of a function
+    (or of a MeanMetricWrapper around one, which cannot be rebuilt from a config)."""
+    if isinstance(metric, Metric) and type(metric) is not MeanMetricWrapper:
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
-    return getattr(metric, "__name__", metric)
+    return getattr(metric, "__name__", getattr(metric, "name", metric))
 
 
 def deserialize(config, custom_objects=None):

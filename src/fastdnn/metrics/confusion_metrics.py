@@ -155,6 +155,8 @@ class _ThresholdedCounts(Metric):
         if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral)
                                      or class_id < 0):
             raise ValueError(f"class_id must be a non-negative integer or None; got {class_id!r}")
+        if isinstance(thresholds, (tuple, np.ndarray)):  # a config stays JSON: lists of floats
+            thresholds = np.asarray(thresholds, dtype=np.float64).tolist()
         self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
         self.thresholds = parse_thresholds(thresholds, default_threshold)
         self._evenly = evenly_distributed(self.thresholds)
