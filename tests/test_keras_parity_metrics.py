@@ -77,6 +77,11 @@ def _logits(rng, n=75):
     return y, (p - 0.5) * 8
 
 
+def _unbounded(rng, n=75):
+    """Scores outside [0, 1] too (a linear output): Keras' evenly spaced path clips them."""
+    return (rng.random((n, 2)) > 0.5).astype(np.float32), rng.normal(0.5, 0.8, (n, 2)).astype(np.float32)
+
+
 def _regression(rng, n=75):
     y = rng.normal(size=(n, 2)).astype(np.float32)
     return y, (y + rng.normal(0, 0.5, (n, 2))).astype(np.float32)
@@ -94,6 +99,9 @@ CASES = [
     ("AUC(multi_label, label_weights)", lambda m: m.AUC(multi_label=True, label_weights=[1, 2, 0, 1]), _multilabel),
     ("AUC(label_weights)", lambda m: m.AUC(label_weights=[1, 2, 0, 1]), _multilabel),
     ("AUC(from_logits)", lambda m: m.AUC(from_logits=True), _logits),
+    ("AUC(scores outside [0, 1])", lambda m: m.AUC(num_thresholds=20), _unbounded),
+    ("AUC(thresholds, scores outside [0, 1])", lambda m: m.AUC(thresholds=[0.1, 0.5, 0.6]), _unbounded),
+    ("Precision(scores outside [0, 1])", lambda m: m.Precision(thresholds=[0.0, 0.5, 1.0]), _unbounded),
     ("Precision()", lambda m: m.Precision(), _multilabel),
     ("Precision(thresholds)", lambda m: m.Precision(thresholds=[0.3, 0.9]), _multilabel),
     ("Precision(top_k)", lambda m: m.Precision(top_k=2), _onehot),

@@ -66,6 +66,16 @@ def test_auc_from_logits_applies_a_sigmoid_first():
     np.testing.assert_allclose(in_slices(metrics.AUC(from_logits=True), y_true, logits), expected, rtol=RTOL_COUNTS)
 
 
+def test_predictions_exactly_on_a_threshold_count_as_below_it():
+    y_true = np.array([1, 0, 1, 0, 1], np.float32)
+    y_pred = np.array([0.0, 0.5, 0.5, 1.0, 0.25], np.float32)  # on AUC(num_thresholds=5)'s thresholds
+    auc = metrics.AUC(num_thresholds=5)
+    auc.update_state(y_true, y_pred)
+    tp, fp, tn, fn = ref.confusion(y_true, y_pred, ref.auc_thresholds(5))
+    for key, expected in zip(("tp", "fp", "tn", "fn"), (tp, fp, tn, fn)):
+        np.testing.assert_array_equal(auc._counts[key], expected, err_msg=key)
+
+
 def test_auc_of_a_perfect_ranking_is_one_and_of_a_reversed_one_is_zero():
     y_true = np.array([0, 0, 1, 1], np.float32)
     assert metrics.AUC()(y_true, np.array([0.1, 0.2, 0.8, 0.9])) == pytest.approx(1.0)
