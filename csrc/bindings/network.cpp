@@ -49,6 +49,25 @@ int64_t batch_size_of(py::handle obj, int64_t rows) {
   return std::min(integer_in(obj, "batch_size", 1, std::numeric_limits<int64_t>::max()), std::max<int64_t>(rows, 1));
 }
 
+// A caller's buffer the engine writes into: None (null), or a writable, C-contiguous
+// float32 array of shape (rows, cols), else TypeError/ValueError naming `name`.
+float* output_buffer(py::handle obj, const char* name, int64_t rows, int64_t cols) {
+  if (obj.is_none()) return nullptr;
+  if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string(name) + " must be a NumPy float32 array or None");
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().is(py::dtype::of<float>())) {
+    throw py::type_error(std::string(name) + " must be a float32 array; got dtype " + std::string(py::str(a.dtype())));
+  }
+  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols) {
+    throw py::value_error(std::string(name) + " must have shape (" + std::to_string(rows) + ", " +
+                          std::to_string(cols) + "); got " + std::string(py::str(py::tuple(obj.attr("shape")))));
+  }
+  if (!(a.flags() & py::array::c_style) || !a.writeable()) {
+    throw py::value_error(std::string(name) + " must be a writable C-contiguous array");
+  }
+  return static_cast<float*>(a.mutable_data());
+}
+
 // A NumPy view of engine memory; `owner` (the Network) stays alive as long as the view.
 py::array view(float* data, const ParamInfo& p, py::handle owner) {
   std::vector<py::ssize_t> shape{p.rows};
@@ -157,7 +176,7 @@ Every call that runs the network releases the GIL.)doc")
       .def(
           "train_batches",
           [](Network& net, py::handle x, py::handle y, py::handle order, py::handle batch_size,
-             py::handle learning_rates) {
+             py::handle learning_rates, py::handle outputs) {
             const Batch data = batch_of(net, x, y);
             const int64_t rows = data.rows();
             const py::array_t<int64_t> idx = indices(order, "order");
@@ -174,6 +193,7 @@ Every call that runs the network releases the GIL.)doc")
             for (int64_t b = 0; b < batches; ++b) {
               if (!std::isfinite(lrs.data()[b])) throw py::value_error("learning_rates must be finite");
             }
+            float* out = output_buffer(outputs, "outputs", n, net.output_width());
             py::array_t<double> losses(batches), hits(batches);
             // Ctrl-C is noticed between batches (at most every 50 ms), so the
             // weights and the optimizer state stay those of a whole step.
@@ -189,24 +209,29 @@ Every call that runs the network releases the GIL.)doc")
             };
             const int64_t done = locked(net, [&] {
               return net.train_batches(data.x.data(), data.y, idx.data(), n, bs, lrs.data(), losses.mutable_data(),
-                                       hits.mutable_data(), interrupted);
+                                       hits.mutable_data(), interrupted, out);
             });
             if (signalled) throw py::error_already_set();  // KeyboardInterrupt, after `done` whole steps
             (void)done;
             return py::make_tuple(losses, hits);
           },
           py::arg("x"), py::arg("y"), py::arg("order"), py::arg("batch_size"), py::arg("learning_rates"),
-          "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits).")
+          py::arg("outputs") = py::none(),
+          "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits). "
+          "outputs, a float32 (len(order), output_width) array, receives the training outputs of each row "
+          "(row i: the sample order[i]), for metrics computed in Python.")
       .def(
           "evaluate",
-          [](Network& net, py::handle x, py::handle y, py::handle batch_size) {
+          [](Network& net, py::handle x, py::handle y, py::handle batch_size, py::handle outputs) {
             const Batch b = batch_of(net, x, y);
             const int64_t bs = batch_size_of(batch_size, b.rows());
-            const BatchResult r = locked(net, [&] { return net.evaluate(b.x.data(), b.y, b.rows(), bs); });
+            float* out = output_buffer(outputs, "outputs", b.rows(), net.output_width());
+            const BatchResult r = locked(net, [&] { return net.evaluate(b.x.data(), b.y, b.rows(), bs, out); });
             return py::make_tuple(r.loss, r.hits);
           },
-          py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(),
-          "Inference-mode loss (mean, plus penalties) and total hits.")
+          py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(), py::arg("outputs") = py::none(),
+          "Inference-mode loss (mean, plus penalties) and total hits; outputs, a float32 (rows, "
+          "output_width) array, receives the outputs of the same pass.")
       .def(
           "predict",
           [](Network& net, py::handle x, py::handle batch_size, bool training, py::handle random_stream) {

@@ -151,7 +151,7 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
 
 int64_t Network::train_batches(const float* x, const Targets& y, const int64_t* order, int64_t n,
                                int64_t batch_size, const float* learning_rates, double* losses,
-                               double* hits, const std::function<bool()>& interrupted) {
+                               double* hits, const std::function<bool()>& interrupted, float* outputs) {
   const int64_t in = spec_.input_width, batches = (n + batch_size - 1) / batch_size;
   gathered_x_.reserve(batch_size * in);
   if (y.values) gathered_values_.reserve(batch_size * y.width);
@@ -172,12 +172,16 @@ int64_t Network::train_batches(const float* x, const Targets& y, const int64_t* 
     const BatchResult r = train_step(gathered_x_.data(), batch_y, rows, learning_rates[b]);
     losses[b] = r.loss;
     hits[b] = r.hits;
+    if (outputs) {
+      std::memcpy(outputs + r0 * output_width(), training_output(), sizeof(float) * size_t(rows * output_width()));
+    }
     if (interrupted && interrupted()) return b + 1;
   }
   return batches;
 }
 
-BatchResult Network::evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size) {
+BatchResult Network::evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size,
+                              float* outputs) {
   Workspace& ws = *infer_ws_;
   if (std::min(rows, batch_size) > infer_rows_) ws.reserve(infer_rows_ = std::min(rows, batch_size));
   double loss_sum = 0.0, hits = 0.0;
@@ -188,6 +192,9 @@ BatchResult Network::evaluate(const float* x, const Targets& y, int64_t rows, in
     const Targets yb = y.rows_from(r0);
     loss_sum += loss_->compute(ws, yb, b, false) * double(b);
     hits += loss_->hits(ws.in(ws.slots() - 1), yb, b, output_width());
+    if (outputs) {
+      std::memcpy(outputs + r0 * output_width(), ws.in(ws.slots() - 1), sizeof(float) * size_t(b * output_width()));
+    }
   }
   return {loss_sum / double(rows) + penalty(false), hits};
 }

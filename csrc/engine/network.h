@@ -51,14 +51,21 @@ class Network {
 
   // Steps over the rows `order[0..n)` of (x, y) in batches of `batch_size`, with
   // learning_rates[b] for batch b; losses/hits receive each batch's result.
-  // `interrupted` is polled between batches; returns the number of batches run.
+  // Unless null, outputs (n, output_width) receives each batch's training outputs
+  // (the forward pass the step trained on, dropout active) at the rows of its
+  // positions in `order`: what Python's stateful metrics see, for a whole epoch
+  // in one call. `interrupted` is polled between batches; returns the number of
+  // batches run.
   int64_t train_batches(const float* x, const Targets& y, const int64_t* order, int64_t n,
                         int64_t batch_size, const float* learning_rates, double* losses,
-                        double* hits, const std::function<bool()>& interrupted);
+                        double* hits, const std::function<bool()>& interrupted,
+                        float* outputs = nullptr);
 
   // Inference mode over all rows in chunks of batch_size: the mean loss (plus
-  // penalty) and the total hits.
-  BatchResult evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size);
+  // penalty) and the total hits; unless null, outputs (rows, output_width)
+  // receives the outputs of the same pass (for metrics computed in Python).
+  BatchResult evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size,
+                       float* outputs = nullptr);
   void predict(float* out, const float* x, int64_t rows, int64_t batch_size);
   // The forward pass in training mode (dropout active, batch statistics) with nothing
   // updated, as Keras' model(x, training=True): Monte Carlo dropout. The random draws

@@ -3,8 +3,9 @@
 Python describes the network and drives the epochs; the engine runs whole
 training steps (forward, loss, backward, update) in C++ with the GIL released.
 fit() calls the engine once per epoch, or once per group of batches when a
-progress bar is shown, or once per batch when a callback has batch hooks or a
-metric must be computed in Python.
+progress bar is shown, or once per batch when a callback has batch hooks. Metrics
+the engine does not count are updated in Python from the training outputs that
+each engine call hands back (all its batches at once).
 """
 
 import math
@@ -420,7 +421,7 @@ class Sequential:
         self.stop_training = False
         # A non-finite loss warns once per fit, unless TerminateOnNaN is there to handle it.
         self._nan_warned = any(isinstance(c, callbacks_module.TerminateOnNaN) for c in callback_list.callbacks)
-        batch_hooks = callback_list._implements_train_batch_hooks() or bool(python_metrics)
+        batch_hooks = callback_list._implements_train_batch_hooks()
         logs = {}
         order, position = None, 0  # the current pass over the shuffled data, and the next batch in it
         callback_list.on_train_begin()
@@ -472,10 +473,15 @@ class Sequential:
 
     def _train_epoch(self, net, x, y, order, batch_size, callbacks, batch_hooks, show_progress,
                      engine_metric, python_metrics):
-        """One epoch in as few engine calls as the callbacks and metrics allow; returns the epoch logs."""
+        """One epoch in as few engine calls as the callbacks allow; returns the epoch logs. The
+        Python metrics are updated once per engine call, from the training outputs of all its
+        batches (what Keras' metrics see batch by batch: sums, so the running values at every
+        logged batch boundary are Keras')."""
         steps = math.ceil(len(order) / batch_size)
         seen, loss_sum, hits = 0, 0.0, 0.0
-        python_sums = [0.0] * len(python_metrics)
+        for m in python_metrics:
+            m.reset_state()
+        outputs = np.empty((len(order), net.output_width), np.float32) if python_metrics else None
         # Batches per engine call: 1 for batch hooks; with a progress bar, enough for ~0.1 s.
         group = 1 if batch_hooks or show_progress else steps
         step = 0
@@ -487,16 +493,17 @@ class Sequential:
             idx = order[step * batch_size: (step + count) * batch_size]
             rates = self.optimizer._learning_rates(net.iterations, count)
             started = time.perf_counter()
-            losses, batch_hits = net.train_batches(x, y, idx, batch_size, rates)
+            rows = None if outputs is None else outputs[step * batch_size: step * batch_size + len(idx)]
+            losses, batch_hits = net.train_batches(x, y, idx, batch_size, rates, rows)
             elapsed = time.perf_counter() - started
             sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
             seen += len(idx)
             loss_sum += float(np.dot(losses, sizes))
             hits += float(batch_hits.sum())
             if python_metrics:
-                outputs = net.training_output()
-                for i, m in enumerate(python_metrics):
-                    python_sums[i] += float(np.sum(m._fn(y[idx], outputs, **m._fn_kwargs)))
+                y_rows = y[idx]
+                for m in python_metrics:
+                    m.update_state(y_rows, rows)
             if not self._nan_warned and not np.all(np.isfinite(losses)):
                 self._nan_warned = True
                 warnings.warn(f"The training loss became {losses[~np.isfinite(losses)][0]} at batch "
@@ -505,7 +512,7 @@ class Sequential:
                               RuntimeWarning, stacklevel=4)
             step += count
             logs = self._logs(loss_sum / seen, hits / seen, engine_metric, python_metrics,
-                              [s / seen for s in python_sums])
+                              [m.result() for m in python_metrics])
             if batch_hooks or show_progress:
                 callbacks.on_train_batch_end(step - 1, logs)
             if show_progress and not batch_hooks:
@@ -521,16 +528,16 @@ class Sequential:
         if engine_metric is not None:
             logs[engine_metric.name] = float(engine_value)
         for m, v in zip(python_metrics, python_values):
-            logs[m.name] = float(v)
+            logs[m.name] = float(v) if np.size(v) == 1 else np.asarray(v)  # a vector for several thresholds
         return dict(sorted(logs.items()))
 
     def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics):
-        loss, hits = net.evaluate(x, y, batch_size)
-        values = []
-        if python_metrics:
-            predictions = net.predict(x, batch_size)
-            values = [float(np.mean(m._fn(y, predictions, **m._fn_kwargs))) for m in python_metrics]
-        return self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
+        """Loss, engine metric and Python metrics from one inference pass (the engine hands back
+        the outputs it computed the loss from)."""
+        outputs = np.empty((len(x), net.output_width), np.float32) if python_metrics else None
+        loss, hits = net.evaluate(x, y, batch_size, outputs)
+        return self._logs(loss, hits / len(x), engine_metric, python_metrics,
+                          _metric_values(python_metrics, y, outputs))
 
     def _evaluate_with_callbacks(self, net, x, y, batch_size, callbacks, engine_metric, python_metrics, steps=None):
         """Keras' evaluation loop (also fit's validation): on_test_begin; on_test_batch_begin/end for
@@ -636,10 +643,7 @@ class Sequential:
         y = self._prepare_y(y, spec, len(x))
         net = self._get_network(spec)
         loss, hits = net.train_step(x, y, self.optimizer._learning_rates(net.iterations, 1)[0])
-        values = []
-        if python_metrics:
-            outputs = net.training_output()
-            values = [float(np.mean(m._fn(y, outputs, **m._fn_kwargs))) for m in python_metrics]
+        values = _metric_values(python_metrics, y, net.training_output()) if python_metrics else []
         logs = self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
         return self._returned(logs, return_dict)
 
@@ -734,6 +738,16 @@ class Model:
         raise NotImplementedError(
             "fastdnn supports Sequential models only; the functional API (Model(inputs, outputs)) and "
             "subclassed models are not supported yet")
+
+
+def _metric_values(metrics, y, outputs):
+    """Each metric's result over (y, outputs) alone (its state reset first)."""
+    values = []
+    for m in metrics:
+        m.reset_state()
+        m.update_state(y, outputs)
+        values.append(m.result())
+    return values
 
 
 def _metric_fits_loss(metric_kind, loss_kind):

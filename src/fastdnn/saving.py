@@ -67,7 +67,7 @@ def _layer_seeds(model):
 
 
 def save_model(model, filepath, overwrite=True):
-    from fastdnn import losses, optimizers
+    from fastdnn import losses, metrics as metrics_module, optimizers
 
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
@@ -81,7 +81,7 @@ def save_model(model, filepath, overwrite=True):
     arrays = [(f"weights/{i:04d}.npy", w.value) for i, w in enumerate(model.weights)]
     if model.compiled:
         loss = model.loss if isinstance(model.loss, str) else losses.serialize(model.loss)
-        metrics = [m if isinstance(m, str) else m.name for m in model._compiled_metrics]
+        metrics = [m if isinstance(m, str) else metrics_module.serialize(m) for m in model._compiled_metrics]
         manifest["compile"] = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": metrics}
         state = _optimizer_state(model)
         if state is not None:
