@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from fastdnn import _core, _network
+from fastdnn import _sample_weights
 from fastdnn import callbacks as callbacks_module
 from fastdnn import layers as layers_module
 from fastdnn import losses as losses_module
@@ -50,7 +51,9 @@ class Sequential:
         self.optimizer = None
         self.loss = None
         self._compiled_metrics = []  # compile(metrics=...) entries, resolved at the first data
+        self._compiled_weighted_metrics = []  # compile(weighted_metrics=...) entries
         self._metrics = None
+        self._weighted = set()  # ids of the resolved metrics that take sample weights
         self.compiled = False
         self.stop_training = False
         self.history = None
@@ -182,16 +185,17 @@ class Sequential:
                                "wait for fit() to return")
         if loss is None:
             raise ValueError("fastdnn needs a loss: compile(loss=...)")
-        if loss_weights is not None or weighted_metrics is not None:
-            raise NotImplementedError("loss_weights and weighted_metrics are not supported by fastdnn")
+        if loss_weights is not None:
+            raise NotImplementedError("loss_weights is not supported by fastdnn (its models have one output)")
         self.optimizer = optimizers_module.get(optimizer)
         if isinstance(loss, str) and loss in losses_module.AUTO:
             self.loss = loss  # chosen from the shapes of the first data
         else:
             self.loss = losses_module.get(loss)
-        if isinstance(metrics, dict):
+        if isinstance(metrics, dict) or isinstance(weighted_metrics, dict):
             raise NotImplementedError("fastdnn models have one output: pass metrics as a list")
         self._compiled_metrics = list(metrics or [])
+        self._compiled_weighted_metrics = list(weighted_metrics or [])
         self._metrics = None
         self.compiled = True
         self._invalidate()
@@ -247,6 +251,14 @@ class Sequential:
         spec = losses_module.engine_spec(loss)
         if self._metrics is None:
             self._metrics = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_metrics]
+            weighted = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_weighted_metrics]
+            names = {m.name for m in self._metrics}
+            for m in weighted:  # Keras' CompileMetrics.result: a clash gets the "weighted_" prefix
+                if m.name in names:
+                    m.name = f"weighted_{m.name}"
+                names.add(m.name)
+            self._weighted = {id(m) for m in weighted}
+            self._metrics += weighted
         engine_metric, python_metrics = None, []
         for m in self._metrics:
             kind = metrics_module.ENGINE_METRICS.get(type(m))
@@ -324,8 +336,14 @@ class Sequential:
             initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
             validation_freq=1, **kwargs):
         """Trains for `epochs` epochs; returns the History. Keras' arguments and defaults; Keras 2's
-        nb_epoch= is accepted (with a warning). class_weight, sample_weight and steps_per_epoch are
-        not supported.
+        nb_epoch= is accepted (with a warning). steps_per_epoch and validation_steps are not supported.
+
+        sample_weight (one per sample) and class_weight ({class index: weight}) weight each sample's
+        loss, its gradient and the weighted_metrics inside the engine, as Keras 3: the loss is
+        Σ w·loss / samples of the batch (not / Σw); compile(metrics=...) stay unweighted.
+        validation_data may be (x_val, y_val, sample_weight_val). fastdnn's rules where Keras is
+        lax: weights must be finite and >= 0, and class_weight must cover every class in y
+        (ValueError otherwise; Keras 3 uses 1.0 for a missing class).
 
         Interruption: Ctrl-C (KeyboardInterrupt, noticed between batches, within 50 ms) or an
         exception from a callback stops training at a batch boundary, with the weights and the
@@ -348,8 +366,7 @@ class Sequential:
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
-        for arg, value in [("class_weight", class_weight), ("sample_weight", sample_weight),
-                           ("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)]:
+        for arg, value in [("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)]:
             if value is not None:
                 raise NotImplementedError(f"fit(): {arg} is not supported by fastdnn")
         self._require_compiled()
@@ -360,15 +377,19 @@ class Sequential:
             self._fitting = threading.get_ident()
         try:
             return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
-                             shuffle, initial_epoch, validation_batch_size, validation_freq)
+                             shuffle, initial_epoch, validation_batch_size, validation_freq, sample_weight,
+                             class_weight)
         finally:
             self._fitting = False
 
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
-             initial_epoch, validation_batch_size, validation_freq):
+             initial_epoch, validation_batch_size, validation_freq, sample_weight=None, class_weight=None):
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+        sample_weight = _sample_weights.prepare(sample_weight, len(x))
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
@@ -377,14 +398,22 @@ class Sequential:
                 raise ValueError(f"validation_split={validation_split} leaves no samples for "
                                  f"{'training' if split_at == 0 else 'validation'} out of {len(x)}")
             validation_data = (x[split_at:], y[split_at:])
+            if sample_weight is not None:
+                validation_data += (sample_weight[split_at:],)
+                sample_weight = sample_weight[:split_at]
             x, y = x[:split_at], y[:split_at]
+        if class_weight is not None:  # as Keras: the training part only, after the split
+            sample_weight = _sample_weights.from_class_weight(class_weight, y)
         _require_finite("x", x)  # the training part: validation data may hold NaN (evaluate computes on)
         _require_finite("y", y)
         if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val)")
             x_val = self._prepare_x(validation_data[0])
             y_val = self._prepare_y(validation_data[1], spec, len(x_val))
+            w_val = None
+            if len(validation_data) == 3:
+                w_val = _sample_weights.prepare(validation_data[2], len(x_val), "validation_data's sample_weight")
         batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
         epochs = int(epochs)
         verbose = _resolve_verbose(verbose)
@@ -412,11 +441,12 @@ class Sequential:
                 callback_list.on_epoch_begin(epoch)
                 order = self._shuffled(len(x), shuffle)
                 logs = self._train_epoch(net, x, y, order, batch_size, callback_list, batch_hooks,
-                                         progbar is not None and verbose == 1, engine_metric, python_metrics)
+                                         progbar is not None and verbose == 1, engine_metric, python_metrics,
+                                         sample_weight)
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     callback_list.on_test_begin()
                     val = self._evaluate_arrays(net, x_val, y_val, validation_batch_size or batch_size,
-                                                engine_metric, python_metrics)
+                                                engine_metric, python_metrics, w_val)
                     callback_list.on_test_end(val)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 callback_list.on_epoch_end(epoch, logs)
@@ -445,10 +475,12 @@ class Sequential:
         return generator.permutation(n) if shuffle else np.arange(n)
 
     def _train_epoch(self, net, x, y, order, batch_size, callbacks, batch_hooks, show_progress,
-                     engine_metric, python_metrics):
+                     engine_metric, python_metrics, sample_weight=None):
         """One epoch in as few engine calls as the callbacks and metrics allow; returns the epoch logs."""
         steps = math.ceil(len(order) / batch_size)
         seen, loss_sum, hits = 0, 0.0, 0.0
+        weight_sum = 0.0  # Σw of the rows seen: the weighted metrics' denominator
+        weighted = self._weighted_ids(sample_weight)
         python_sums = [0.0] * len(python_metrics)
         # Batches per engine call: 1 for batch hooks; with a progress bar, enough for ~0.1 s.
         group = 1 if batch_hooks or show_progress else steps
@@ -461,7 +493,14 @@ class Sequential:
             idx = order[step * batch_size: (step + count) * batch_size]
             rates = self.optimizer._learning_rates(net.iterations, count)
             started = time.perf_counter()
-            losses, batch_hits = net.train_batches(x, y, idx, batch_size, rates)
+            if sample_weight is None:
+                losses, batch_hits = net.train_batches(x, y, idx, batch_size, rates)
+            else:
+                losses, batch_hits, weighted_hits = net.train_batches(x, y, idx, batch_size, rates, sample_weight)
+                batch_weights = sample_weight[idx]
+                weight_sum += float(batch_weights.sum(dtype=np.float64))
+                if id(engine_metric) in weighted:
+                    batch_hits = weighted_hits
             elapsed = time.perf_counter() - started
             sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
             seen += len(idx)
@@ -470,7 +509,9 @@ class Sequential:
             if python_metrics:
                 outputs = net.training_output()
                 for i, m in enumerate(python_metrics):
-                    python_sums[i] += float(np.sum(m._fn(y[idx], outputs, **m._fn_kwargs)))
+                    values = m._fn(y[idx], outputs, **m._fn_kwargs)
+                    python_sums[i] += float(np.dot(np.asarray(values, np.float64).reshape(-1), batch_weights)
+                                            if id(m) in weighted else np.sum(values))
             if not self._nan_warned and not np.all(np.isfinite(losses)):
                 self._nan_warned = True
                 warnings.warn(f"The training loss became {losses[~np.isfinite(losses)][0]} at batch "
@@ -478,8 +519,12 @@ class Sequential:
                               "Use callbacks.TerminateOnNaN() to stop at once, or a smaller learning rate.",
                               RuntimeWarning, stacklevel=4)
             step += count
-            logs = self._logs(loss_sum / seen, hits / seen, engine_metric, python_metrics,
-                              [s / seen for s in python_sums])
+            def mean(total, metric):
+                denominator = weight_sum if id(metric) in weighted else seen
+                return total / denominator if denominator else 0.0
+
+            logs = self._logs(loss_sum / seen, mean(hits, engine_metric), engine_metric, python_metrics,
+                              [mean(total, m) for total, m in zip(python_sums, python_metrics)])
             if batch_hooks or show_progress:
                 callbacks.on_train_batch_end(step - 1, logs)
             if show_progress and not batch_hooks:
@@ -498,31 +543,49 @@ class Sequential:
             logs[m.name] = float(v)
         return dict(sorted(logs.items()))
 
-    def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics):
-        loss, hits = net.evaluate(x, y, batch_size)
+    def _weighted_ids(self, sample_weight):
+        """The ids of the metrics to weight: the weighted_metrics, when there are weights."""
+        return self._weighted if sample_weight is not None else set()
+
+    def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics, sample_weight=None):
+        weighted = self._weighted_ids(sample_weight)
+        if sample_weight is None:
+            loss, hits = net.evaluate(x, y, batch_size)
+            accuracy = hits / len(x)
+        else:
+            loss, hits, weighted_hits = net.evaluate(x, y, batch_size, sample_weight)
+            if id(engine_metric) in weighted:
+                total = float(sample_weight.sum(dtype=np.float64))
+                accuracy = weighted_hits / total if total else 0.0
+            else:
+                accuracy = hits / len(x)
         values = []
         if python_metrics:
             predictions = net.predict(x, batch_size)
-            values = [float(np.mean(m._fn(y, predictions, **m._fn_kwargs))) for m in python_metrics]
-        return self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
+            values = [_sample_weights.weighted_mean(m._fn(y, predictions, **m._fn_kwargs), sample_weight)
+                      if id(m) in weighted else float(np.mean(m._fn(y, predictions, **m._fn_kwargs)))
+                      for m in python_metrics]
+        return self._logs(loss, accuracy, engine_metric, python_metrics, values)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics in inference mode: a scalar loss, or [loss, *metrics] in compile order,
-        or a dict with return_dict=True (Keras' returns)."""
+        or a dict with return_dict=True (Keras' returns). sample_weight weighs the loss (Σ w·loss /
+        samples) and the weighted_metrics, as in fit."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
-        if sample_weight is not None or steps is not None:
-            raise NotImplementedError("evaluate(): sample_weight and steps are not supported by fastdnn")
+        if steps is not None:
+            raise NotImplementedError("evaluate(): steps is not supported by fastdnn")
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
+        sample_weight = _sample_weights.prepare(sample_weight, len(x))
         batch_size = _positive_int("batch_size", batch_size or DEFAULT_BATCH_SIZE)
         net = self._get_network(spec)
         callback_list = self._inference_callbacks(callbacks, verbose, math.ceil(len(x) / batch_size))
         callback_list.on_test_begin()
-        logs = self._evaluate_arrays(net, x, y, batch_size, engine_metric, python_metrics)
+        logs = self._evaluate_arrays(net, x, y, batch_size, engine_metric, python_metrics, sample_weight)
         callback_list.on_test_batch_end(math.ceil(len(x) / batch_size) - 1, logs)
         callback_list.on_test_end(logs)
         if return_dict:
@@ -568,30 +631,40 @@ class Sequential:
         return callback_list
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns its loss (and metrics), as Keras."""
-        if sample_weight is not None or class_weight is not None:
-            raise NotImplementedError("train_on_batch(): sample_weight and class_weight are not supported")
+        """One training step on one batch; returns its loss (and metrics), as Keras. sample_weight and
+        class_weight as in fit."""
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
+        sample_weight = _sample_weights.for_training(sample_weight, class_weight, y, len(x))
         net = self._get_network(spec)
-        loss, hits = net.train_step(x, y, self.optimizer._learning_rates(net.iterations, 1)[0])
+        rate = self.optimizer._learning_rates(net.iterations, 1)[0]
+        weighted = self._weighted_ids(sample_weight)
+        if sample_weight is None:
+            loss, hits = net.train_step(x, y, rate)
+            accuracy = hits / len(x)
+        else:
+            loss, hits, weighted_hits = net.train_step(x, y, rate, sample_weight)
+            total = float(sample_weight.sum(dtype=np.float64))
+            accuracy = hits / len(x) if id(engine_metric) not in weighted else (weighted_hits / total if total else 0.0)
         values = []
         if python_metrics:
             outputs = net.training_output()
-            values = [float(np.mean(m._fn(y, outputs, **m._fn_kwargs))) for m in python_metrics]
-        logs = self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
+            values = [_sample_weights.weighted_mean(m._fn(y, outputs, **m._fn_kwargs), sample_weight)
+                      if id(m) in weighted else float(np.mean(m._fn(y, outputs, **m._fn_kwargs)))
+                      for m in python_metrics]
+        logs = self._logs(loss, accuracy, engine_metric, python_metrics, values)
         return self._returned(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        if sample_weight is not None:
-            raise NotImplementedError("test_on_batch(): sample_weight is not supported")
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
-        logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics)
+        sample_weight = _sample_weights.prepare(sample_weight, len(x))
+        logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics,
+                                     sample_weight)
         return self._returned(logs, return_dict)
 
     def predict_on_batch(self, x):
