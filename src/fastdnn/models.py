@@ -571,7 +571,9 @@ class Sequential:
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics in inference mode: a scalar loss, or [loss, *metrics] in compile order,
         or a dict with return_dict=True (Keras' returns). sample_weight weighs the loss (Σ w·loss /
-        samples) and the weighted_metrics, as in fit."""
+        samples) and the weighted_metrics, as in fit. The list holds each metric once, weighted
+        metrics after the others (where a weighted metric shares a metric's name, Keras 3's list
+        repeats entries; its dict, like fastdnn's, names it "weighted_<name>")."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
         if steps is not None:
