@@ -190,3 +190,17 @@ def test_weighted_metrics_are_named_as_keras_names_them():
     x, y = np.zeros((6, 5), np.float32), np.arange(6) % 3
     logs = model.evaluate(x, y, sample_weight=np.ones(6), verbose=0, return_dict=True)
     assert sorted(logs) == ["accuracy", "loss", "sparse_top_k_categorical_accuracy", "weighted_accuracy"]
+
+
+def test_weighted_metrics_survive_save_and_load(tmp_path):
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
+    x, y, w = np.random.default_rng(6).normal(size=(9, 5)).astype(np.float32), np.arange(9) % 3, np.arange(9.0)
+    model.fit(x, y, sample_weight=w, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = fastdnn.models.load_model(path)
+    want = model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    assert loaded.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True) == want
+    assert "weighted_accuracy" in want
