@@ -204,3 +204,28 @@ def test_weighted_metrics_survive_save_and_load(tmp_path):
     want = model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
     assert loaded.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True) == want
     assert "weighted_accuracy" in want
+
+
+@pytest.mark.parametrize("call", ["train_step", "train_batches", "evaluate", "compute_gradients"])
+@pytest.mark.parametrize("bad, error, match", [
+    (np.ones(11), ValueError, r"sample_weight must hold one weight per sample, shape \(12,\) or \(12, 1\)"),
+    (np.ones((12, 2)), ValueError, r"shape \(12,\) or \(12, 1\); got shape \(12, 2\)"),
+    (np.where(np.arange(12) == 4, -0.5, 1.0), ValueError, r"sample_weight\[4\].*finite and >= 0"),
+    (np.where(np.arange(12) == 0, np.inf, 1.0), ValueError, r"sample_weight\[0\].*finite"),
+    (np.array(["x"] * 12), TypeError, "sample_weight"),
+])
+def test_engine_refuses_bad_sample_weight_at_the_binding(call, bad, error, match):
+    rng = np.random.default_rng(7)
+    x, y = _data(rng)
+    net = make_network(5, LINEAR)
+    before = [p["value"].copy() for p in net.parameters()]
+    calls = {
+        "train_step": lambda: net.train_step(x, y, 0.1, bad),
+        "train_batches": lambda: net.train_batches(x, y, np.arange(12), 4, np.full(3, 0.1), bad),
+        "evaluate": lambda: net.evaluate(x, y, 4, bad),
+        "compute_gradients": lambda: net.compute_gradients(x, y, bad),
+    }
+    with pytest.raises(error, match=match):
+        calls[call]()
+    for a, p in zip(before, net.parameters()):
+        np.testing.assert_array_equal(a, p["value"])

@@ -56,7 +56,8 @@ Hits NetworkLoss::hits(const float* output, const Targets& y, int64_t rows, int6
   if (y.weights && spec_.metric != MetricKind::None) {
     // Row by row, only when there are weights: the unweighted count stays one kernel call.
     for (int64_t r = 0; r < rows; ++r) {
-      if (y.weights[r] != 0.0f) h.weighted += double(y.weights[r]) * count_hits(output + r * width, y.rows_from(r), 1, width);
+      if (y.weights[r] == 0.0f) continue;
+      h.weighted += double(y.weights[r]) * count_hits(output + r * width, y.rows_from(r), 1, width);
     }
   }
   return h;
