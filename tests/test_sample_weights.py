@@ -229,3 +229,16 @@ def test_engine_refuses_bad_sample_weight_at_the_binding(call, bad, error, match
         calls[call]()
     for a, p in zip(before, net.parameters()):
         np.testing.assert_array_equal(a, p["value"])
+
+
+def test_validation_split_splits_the_sample_weights_too():
+    # As Keras: the last 25% of x, y and sample_weight validate, with their weights.
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(20, 5)).astype(np.float32), rng.integers(0, 3, 20)
+    w = rng.uniform(0, 2, 20)
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=1, verbose=0, sample_weight=w, validation_split=0.25)
+    want = model.evaluate(x[15:], y[15:], sample_weight=w[15:], verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(want, rel=1e-12)
+    assert want != pytest.approx(model.evaluate(x[15:], y[15:], verbose=0), rel=1e-3)
