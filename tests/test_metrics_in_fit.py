@@ -12,12 +12,14 @@ from fastdnn import _core
 
 
 def count_calls(monkeypatch, method):
-    """Counts the calls to _core.Network.<method>, which still runs."""
+    """Records the calls to _core.Network.<method> (which still runs) as dicts of their arguments."""
     calls = []
     original = getattr(_core.Network, method)
+    names = {"train_batches": ["x", "y", "order", "batch_size", "learning_rates"],
+             "evaluate": ["x", "y", "batch_size"], "predict": ["x", "batch_size"]}[method]
 
     def counted(self, *args, **kwargs):
-        calls.append(args)
+        calls.append({**dict(zip(names, args)), **kwargs})
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(_core.Network, method, counted)
@@ -72,7 +74,7 @@ def test_epoch_metrics_are_the_metrics_of_the_training_outputs_of_the_epoch(monk
     model = classifier(["AUC", "Precision"], dropout=0.3)
     calls = count_calls(monkeypatch, "train_batches")
     history = model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    order, outputs = calls[0][2], calls[0][5]
+    order, outputs = calls[0]["order"], calls[0]["outputs"]
     assert outputs.shape == (120, 3) and np.all(outputs.sum(axis=1) > 0.99)  # softmax rows, all filled
     assert history.history["AUC"][0] == pytest.approx(ref.auc(y[order], outputs), rel=1e-6)
     assert history.history["Precision"][0] == pytest.approx(ref.precision(y[order], outputs), rel=1e-6)
@@ -167,7 +169,7 @@ def net():
 def test_train_batches_refuses_a_bad_output_buffer(net, outputs, error, message):
     network, x, y = net
     with pytest.raises(error, match=message):
-        network.train_batches(x, y, np.arange(20), 5, np.full(4, 0.1, np.float32), outputs)
+        network.train_batches(x, y, np.arange(20), 5, np.full(4, 0.1, np.float32), outputs=outputs)
 
 
 def test_evaluate_refuses_a_read_only_output_buffer(net):
@@ -175,13 +177,13 @@ def test_evaluate_refuses_a_read_only_output_buffer(net):
     outputs = np.zeros((20, 3), np.float32)
     outputs.flags.writeable = False
     with pytest.raises(ValueError, match="writable"):
-        network.evaluate(x, y, 5, outputs)
+        network.evaluate(x, y, 5, outputs=outputs)
 
 
 def test_evaluate_outputs_equal_predict(net):
     network, x, y = net
     outputs = np.full((20, 3), np.nan, np.float32)
-    network.evaluate(x, y, 6, outputs)
+    network.evaluate(x, y, 6, outputs=outputs)
     np.testing.assert_array_equal(outputs, network.predict(x, 6))
 
 

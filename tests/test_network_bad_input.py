@@ -167,7 +167,7 @@ def test_a_bad_op_description_names_the_op_and_the_problem(ops, message):
 @pytest.mark.parametrize(
     "loss, message",
     [
-        ({"kind": "hinge"}, "unknown loss 'hinge'; known: binary_crossentropy, categorical_crossentropy"),
+        ({"kind": "categorical_hinge"}, "unknown loss 'categorical_hinge'; known: binary_crossentropy, categorical_crossentropy"),
         ({"kind": "mean_squared_error", "from_logits": True}, "from_logits applies to the cross-entropy losses"),
         ({"kind": "categorical_crossentropy", "metric": "sparse_categorical_accuracy"}, "needs integer labels"),
         ({"kind": "sparse_categorical_crossentropy", "metric": "categorical_accuracy"}, "needs one-hot"),

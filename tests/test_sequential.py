@@ -196,7 +196,7 @@ def test_labels_out_of_range_are_refused():
     "build, message",
     [
         (lambda: layers.Dense(3, activation="relu7"), "Unknown activation 'relu7'; known: .*selu"),
-        (lambda: small_model().compile(loss="hinge"), "Could not interpret loss 'hinge'.*mean_squared_error"),
+        (lambda: small_model().compile(loss="categorical_hinge"), "Could not interpret loss 'categorical_hinge'.*mean_squared_error"),
         (lambda: small_model().compile(optimizer="adamm", loss="mse"), "Unknown optimizer 'adamm'; known: adadelta"),
         (lambda: small_model().compile(optimizer="sgd", loss="mse", metrics=["f1"]), None),
     ],

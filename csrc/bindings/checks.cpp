@@ -115,6 +115,25 @@ FloatArray any_array(py::handle obj, const char* name) {
   return to_float(a, name);
 }
 
+FloatArray sample_weights(py::handle obj, const char* name, int64_t rows) {
+  py::array a = numeric(obj, name);
+  if (!((a.ndim() == 1 && a.shape(0) == rows) ||
+        (a.ndim() == 2 && a.shape(0) == rows && a.shape(1) == 1))) {
+    throw py::value_error(std::string(name) + " must hold one weight per sample, shape (" +
+                          std::to_string(rows) + ",) or (" + std::to_string(rows) + ", 1); got shape " +
+                          shape_text(a));
+  }
+  FloatArray w = to_float(a, name);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float v = w.data()[i];
+    if (!std::isfinite(v) || v < 0.0f) {
+      throw py::value_error(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(v) +
+                            ": sample weights must be finite and >= 0");
+    }
+  }
+  return w;
+}
+
 py::array_t<int32_t> labels(py::handle obj, const char* name, int64_t rows, int64_t classes) {
   py::array a = numeric(obj, name);
   if (!((a.ndim() == 1 && a.shape(0) == rows) ||

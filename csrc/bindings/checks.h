@@ -28,6 +28,10 @@ FloatArray any_array(py::handle obj, const char* name);
 // integral floats) in [0, classes). Returned as int32.
 py::array_t<int32_t> labels(py::handle obj, const char* name, int64_t rows, int64_t classes);
 
+// Per-sample weights (Keras' sample_weight): shape (rows,) or (rows, 1), each
+// finite and >= 0 (fastdnn's rule; Keras takes any float). Returned as float32.
+FloatArray sample_weights(py::handle obj, const char* name, int64_t rows);
+
 // Row indices: a non-empty 1-D integer array (TypeError for other dtypes), as int64.
 py::array_t<int64_t> indices(py::handle obj, const char* name);
 

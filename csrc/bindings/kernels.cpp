@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <map>
 
 #include "bindings/checks.h"
 #include "bindings/specs.h"
@@ -13,6 +14,7 @@
 #include "kernels/gradient_transforms.h"
 #include "kernels/leaky_relu_variants.h"
 #include "kernels/losses.h"
+#include "kernels/losses_extra.h"
 #include "kernels/matmul.h"
 #include "kernels/metrics.h"
 #include "engine/optimizer.h"
@@ -48,35 +50,58 @@ void require_columns(int64_t columns, const char* name) {
   if (columns < 1) throw py::value_error(std::string(name) + " must have at least one column (class); got 0");
 }
 
-py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::handle y_pred, bool from_logits) {
-  static const char* known[] = {"sparse_categorical_crossentropy", "categorical_crossentropy",
-                                "binary_crossentropy", "mean_squared_error", "mean_absolute_error"};
-  if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
-    throw py::value_error("unknown loss '" + name + "'; known: binary_crossentropy, categorical_crossentropy, "
-                          "mean_absolute_error, mean_squared_error, sparse_categorical_crossentropy");
+py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::handle y_pred, bool from_logits,
+                            py::handle sample_weight, double delta) {
+  using DenseLoss = double (*)(float*, const float*, const float*, int64_t, int64_t, const float*);
+  static const std::map<std::string, DenseLoss> dense = {
+      {"mean_squared_error", mean_squared_error},
+      {"mean_absolute_error", mean_absolute_error},
+      {"log_cosh", log_cosh},
+      {"kl_divergence", kl_divergence},
+      {"poisson", poisson},
+      {"hinge", hinge},
+      {"squared_hinge", squared_hinge},
+      {"mean_absolute_percentage_error", mean_absolute_percentage_error},
+      {"mean_squared_logarithmic_error", mean_squared_logarithmic_error},
+      {"cosine_similarity", cosine_similarity},
+  };
+  const bool is_crossentropy = name == "sparse_categorical_crossentropy" || name == "categorical_crossentropy" ||
+                            name == "binary_crossentropy";
+  if (!is_crossentropy && name != "huber" && dense.count(name) == 0) {
+    std::string known = "binary_crossentropy, categorical_crossentropy, huber, sparse_categorical_crossentropy";
+    for (const auto& [n, f] : dense) known += ", " + n;
+    throw py::value_error("unknown loss '" + name + "'; known: " + known);
   }
+  if (from_logits && !is_crossentropy) throw py::value_error("from_logits applies to the cross-entropy losses only");
   auto P = matrix(y_pred, "y_pred");
   const int64_t B = P.shape(0), C = P.shape(1);
   require_columns(C, "y_pred");
+  FloatArray W;
+  const float* w = nullptr;
+  if (!sample_weight.is_none()) {
+    W = sample_weights(sample_weight, "sample_weight", B);
+    w = W.data();
+  }
   py::array_t<float> grad = new_array({B, C});
   float* g = grad.mutable_data();
   double loss = 0.0;
   if (name == "sparse_categorical_crossentropy") {
     auto t = labels(y_true, "y_true", B, C);
-    loss = from_logits ? sparse_softmax_crossentropy(g, P.data(), t.data(), B, C)
-                       : sparse_crossentropy(g, P.data(), t.data(), B, C);
+    loss = from_logits ? sparse_softmax_crossentropy(g, P.data(), t.data(), B, C, w)
+                       : sparse_crossentropy(g, P.data(), t.data(), B, C, w);
     return py::make_tuple(loss, grad);
   }
   auto Y = matrix(y_true, "y_true", B, C);
   if (name == "categorical_crossentropy") {
-    loss = from_logits ? softmax_crossentropy(g, P.data(), Y.data(), B, C) : crossentropy(g, P.data(), Y.data(), B, C);
+    loss = from_logits ? softmax_crossentropy(g, P.data(), Y.data(), B, C, w)
+                       : crossentropy(g, P.data(), Y.data(), B, C, w);
   } else if (name == "binary_crossentropy") {
-    loss = from_logits ? sigmoid_binary_crossentropy(g, P.data(), Y.data(), B, C)
-                       : binary_crossentropy(g, P.data(), Y.data(), B, C);
+    loss = from_logits ? sigmoid_binary_crossentropy(g, P.data(), Y.data(), B, C, w)
+                       : binary_crossentropy(g, P.data(), Y.data(), B, C, w);
+  } else if (name == "huber") {
+    loss = huber(g, P.data(), Y.data(), B, C, delta, w);
   } else {
-    if (from_logits) throw py::value_error("from_logits applies to the cross-entropy losses only");
-    loss = name == "mean_squared_error" ? mean_squared_error(g, P.data(), Y.data(), B, C)
-                                        : mean_absolute_error(g, P.data(), Y.data(), B, C);
+    loss = dense.at(name)(g, P.data(), Y.data(), B, C, w);
   }
   return py::make_tuple(loss, grad);
 }
@@ -251,7 +276,8 @@ void bind_kernels(py::module_& parent) {
   }, arg("dy"), arg("mask"), "dy·mask (dropout, alpha dropout and RReLU backward)");
 
   m.def("loss", &loss_and_gradient, arg("name"), arg("y_true"), arg("y_pred"), arg("from_logits") = false,
-        "(mean loss, d loss / d y_pred) for a named Keras loss.");
+        arg("sample_weight") = py::none(), arg("delta") = 1.0,
+        "(mean loss, d loss / d y_pred) for a named Keras loss; with sample_weight, Σ w·L / rows.");
 
   m.def("accuracy_hits", [](const std::string& metric, py::handle y_true, py::handle y_pred, double threshold) {
     if (metric != "sparse_categorical_accuracy" && metric != "categorical_accuracy" && metric != "binary_accuracy") {

@@ -14,18 +14,29 @@ namespace fastdnn::bind {
 namespace {
 
 // y as the loss expects it: labels for the sparse loss, else (rows, width) floats
-// (a 1-D y is accepted for a single output). `keep` owns the converted arrays.
-Targets targets(Network& net, py::handle y, int64_t rows, std::vector<py::object>& keep) {
+// (a 1-D y is accepted for a single output); with the per-row weights when
+// sample_weight is not None. `keep` owns the converted arrays.
+Targets targets(Network& net, py::handle y, py::handle sample_weight, int64_t rows,
+                std::vector<py::object>& keep) {
   const int64_t width = net.output_width();
+  Targets t;
+  t.width = width;
+  if (!sample_weight.is_none()) {
+    FloatArray w = sample_weights(sample_weight, "sample_weight", rows);
+    keep.push_back(w);
+    t.weights = w.data();
+  }
   if (net.spec().loss.kind == LossKind::SparseCategoricalCrossentropy) {
     auto l = labels(y, "y", rows, width);
     keep.push_back(l);
-    return {l.data(), nullptr, width};
+    t.labels = l.data();
+    return t;
   }
   py::array a = py::array::ensure(y);
   FloatArray v = (a && a.ndim() == 1 && width == 1) ? vector(y, "y", rows) : matrix(y, "y", rows, width);
   keep.push_back(v);
-  return {nullptr, v.data(), width};
+  t.values = v.data();
+  return t;
 }
 
 // x as (rows, input_width) float32 and y as the loss expects it, checked and converted.
@@ -36,11 +47,17 @@ struct Batch {
   int64_t rows() const { return x.shape(0); }
 };
 
-Batch batch_of(Network& net, py::handle x, py::handle y) {
+Batch batch_of(Network& net, py::handle x, py::handle y, py::handle sample_weight) {
   Batch b;
   b.x = matrix(x, "x", -1, net.spec().input_width);
-  b.y = targets(net, y, b.rows(), b.keep);
+  b.y = targets(net, y, sample_weight, b.rows(), b.keep);
   return b;
+}
+
+// (loss, hits), or (loss, hits, weighted hits) when the call had sample weights.
+py::tuple result_tuple(const BatchResult& r, bool weighted) {
+  if (weighted) return py::tuple(py::make_tuple(r.loss, r.hits, r.weighted_hits));
+  return py::tuple(py::make_tuple(r.loss, r.hits));
 }
 
 int64_t batch_size_of(py::handle obj, int64_t rows) {
@@ -165,19 +182,21 @@ Every call that runs the network releases the GIL.)doc")
           "Nadam's running product of momentum coefficients (state, for exact resumption).")
       .def(
           "train_step",
-          [](Network& net, py::handle x, py::handle y, py::handle learning_rate) {
-            const Batch b = batch_of(net, x, y);
+          [](Network& net, py::handle x, py::handle y, py::handle learning_rate, py::handle sample_weight) {
+            const Batch b = batch_of(net, x, y, sample_weight);
             const float lr = float(finite_number(learning_rate, "learning_rate"));
             const BatchResult r = locked(net, [&] { return net.train_step(b.x.data(), b.y, b.rows(), lr); });
-            return py::make_tuple(r.loss, r.hits);
+            return result_tuple(r, b.y.weights != nullptr);
           },
-          py::arg("x"), py::arg("y"), py::arg("learning_rate"),
-          "One step (forward, loss, backward, update) on a batch; returns (loss, hits).")
+          py::arg("x"), py::arg("y"), py::arg("learning_rate"), py::arg("sample_weight") = py::none(),
+          "One step (forward, loss, backward, update) on a batch; returns (loss, hits), and the weighted "
+          "hits Σ w·hit third when sample_weight is given (loss = Σ w·L / rows, as Keras).")
       .def(
           "train_batches",
           [](Network& net, py::handle x, py::handle y, py::handle order, py::handle batch_size,
-             py::handle learning_rates, py::handle outputs) {
-            const Batch data = batch_of(net, x, y);
+             py::handle learning_rates, py::handle sample_weight, py::handle outputs) {
+            const Batch data = batch_of(net, x, y, sample_weight);
+            const bool weighted = data.y.weights != nullptr;
             const int64_t rows = data.rows();
             const py::array_t<int64_t> idx = indices(order, "order");
             const int64_t n = idx.shape(0);
@@ -194,7 +213,7 @@ Every call that runs the network releases the GIL.)doc")
               if (!std::isfinite(lrs.data()[b])) throw py::value_error("learning_rates must be finite");
             }
             float* out = output_buffer(outputs, "outputs", n, net.output_width());
-            py::array_t<double> losses(batches), hits(batches);
+            py::array_t<double> losses(batches), hits(batches), weighted_hits(weighted ? batches : 0);
             // Ctrl-C is noticed between batches (at most every 50 ms), so the
             // weights and the optimizer state stay those of a whole step.
             auto last_check = std::chrono::steady_clock::now();
@@ -209,29 +228,35 @@ Every call that runs the network releases the GIL.)doc")
             };
             const int64_t done = locked(net, [&] {
               return net.train_batches(data.x.data(), data.y, idx.data(), n, bs, lrs.data(), losses.mutable_data(),
-                                       hits.mutable_data(), interrupted, out);
+                                       hits.mutable_data(), weighted ? weighted_hits.mutable_data() : nullptr,
+                                       interrupted, out);
             });
             if (signalled) throw py::error_already_set();  // KeyboardInterrupt, after `done` whole steps
             (void)done;
-            return py::make_tuple(losses, hits);
+            if (weighted) return py::tuple(py::make_tuple(losses, hits, weighted_hits));
+            return py::tuple(py::make_tuple(losses, hits));
           },
           py::arg("x"), py::arg("y"), py::arg("order"), py::arg("batch_size"), py::arg("learning_rates"),
-          py::arg("outputs") = py::none(),
-          "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits). "
+          py::arg("sample_weight") = py::none(), py::arg("outputs") = py::none(),
+          "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits), "
+          "and the per-batch weighted hits third when sample_weight (one weight per row of x) is given. "
           "outputs, a float32 (len(order), output_width) array, receives the training outputs of each row "
           "(row i: the sample order[i]), for metrics computed in Python.")
       .def(
           "evaluate",
-          [](Network& net, py::handle x, py::handle y, py::handle batch_size, py::handle outputs) {
-            const Batch b = batch_of(net, x, y);
+          [](Network& net, py::handle x, py::handle y, py::handle batch_size, py::handle sample_weight,
+             py::handle outputs) {
+            const Batch b = batch_of(net, x, y, sample_weight);
             const int64_t bs = batch_size_of(batch_size, b.rows());
             float* out = output_buffer(outputs, "outputs", b.rows(), net.output_width());
             const BatchResult r = locked(net, [&] { return net.evaluate(b.x.data(), b.y, b.rows(), bs, out); });
-            return py::make_tuple(r.loss, r.hits);
+            return result_tuple(r, b.y.weights != nullptr);
           },
-          py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(), py::arg("outputs") = py::none(),
-          "Inference-mode loss (mean, plus penalties) and total hits; outputs, a float32 (rows, "
-          "output_width) array, receives the outputs of the same pass.")
+          py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(), py::arg("sample_weight") = py::none(),
+          py::arg("outputs") = py::none(),
+          "Inference-mode loss (mean, plus penalties) and total hits; the weighted hits third when "
+          "sample_weight is given. outputs, a float32 (rows, output_width) array, receives the outputs of "
+          "the same pass.")
       .def(
           "predict",
           [](Network& net, py::handle x, py::handle batch_size, bool training, py::handle random_stream) {
@@ -257,11 +282,11 @@ Every call that runs the network releases the GIL.)doc")
           "(dropout active, batch statistics, nothing updated; draws from random_stream).")
       .def(
           "compute_gradients",
-          [](Network& net, py::handle x, py::handle y) {
-            const Batch b = batch_of(net, x, y);
+          [](Network& net, py::handle x, py::handle y, py::handle sample_weight) {
+            const Batch b = batch_of(net, x, y, sample_weight);
             return locked(net, [&] { return net.compute_gradients(b.x.data(), b.y, b.rows()); });
           },
-          py::arg("x"), py::arg("y"),
+          py::arg("x"), py::arg("y"), py::arg("sample_weight") = py::none(),
           "Training-mode loss and gradients of the next step, without updating anything.")
       .def(
           "training_output",

@@ -131,6 +131,15 @@ LossSpec parse_loss(py::handle obj) {
       {"binary_crossentropy", LossKind::BinaryCrossentropy},
       {"mean_squared_error", LossKind::MeanSquaredError},
       {"mean_absolute_error", LossKind::MeanAbsoluteError},
+      {"huber", LossKind::Huber},
+      {"log_cosh", LossKind::LogCosh},
+      {"kl_divergence", LossKind::KLDivergence},
+      {"poisson", LossKind::Poisson},
+      {"hinge", LossKind::Hinge},
+      {"squared_hinge", LossKind::SquaredHinge},
+      {"mean_absolute_percentage_error", LossKind::MeanAbsolutePercentageError},
+      {"mean_squared_logarithmic_error", LossKind::MeanSquaredLogarithmicError},
+      {"cosine_similarity", LossKind::CosineSimilarity},
   };
   static const std::map<std::string, MetricKind> metrics = {
       {"none", MetricKind::None},
@@ -144,6 +153,7 @@ LossSpec parse_loss(py::handle obj) {
   loss.from_logits = s.flag("from_logits", false);
   loss.metric = lookup(metrics, s.string("metric", "none"), "metric");
   loss.threshold = float(s.number("threshold", 0.5, -kInf, kInf));
+  if (loss.kind == LossKind::Huber) loss.delta = s.number("delta", 1.0, -kInf, kInf);
   const bool sparse = loss.kind == LossKind::SparseCategoricalCrossentropy;
   if (sparse != (loss.metric == MetricKind::SparseCategoricalAccuracy) && loss.metric != MetricKind::None) {
     throw py::value_error("metric '" + s.string("metric", "") +

@@ -17,6 +17,15 @@ enum class LossKind {
   BinaryCrossentropy,
   MeanSquaredError,
   MeanAbsoluteError,
+  Huber,
+  LogCosh,
+  KLDivergence,
+  Poisson,
+  Hinge,
+  SquaredHinge,
+  MeanAbsolutePercentageError,
+  MeanSquaredLogarithmicError,
+  CosineSimilarity,
 };
 enum class MetricKind { None, SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy };
 
@@ -25,31 +34,45 @@ struct LossSpec {
   bool from_logits = false;
   MetricKind metric = MetricKind::None;
   float threshold = 0.5f;  // binary accuracy
+  double delta = 1.0;      // Huber
 };
 
-// Integer labels (B) for the sparse loss, otherwise dense targets (B, width).
+// Integer labels (B) for the sparse loss, otherwise dense targets (B, width);
+// and a weight per row (Keras' sample_weight), null when there are none.
 struct Targets {
   const int32_t* labels = nullptr;
   const float* values = nullptr;
   int64_t width = 0;
+  const float* weights = nullptr;
   Targets rows_from(int64_t r) const {
-    return {labels ? labels + r : nullptr, values ? values + r * width : nullptr, width};
+    return {labels ? labels + r : nullptr, values ? values + r * width : nullptr, width,
+            weights ? weights + r : nullptr};
   }
+};
+
+// Accuracy over a batch: the hits, and Σ_r w_r·hit_r when y has weights
+// (Keras' weighted_metrics; the caller divides by Σw).
+struct Hits {
+  double count = 0.0;
+  double weighted = 0.0;
 };
 
 class NetworkLoss {
  public:
   NetworkLoss(const LossSpec& spec, const std::vector<std::unique_ptr<Op>>& ops);
 
-  // Mean loss over the batch; writes its gradient into ws.grad(grad_slot()) when asked.
+  // Mean loss over the batch (Σ w·L / rows with weights); writes its gradient
+  // into ws.grad(grad_slot()) when asked.
   double compute(Workspace& ws, const Targets& y, int64_t rows, bool with_grad) const;
-  // Accuracy hits of the network's output against y.
-  double hits(const float* output, const Targets& y, int64_t rows, int64_t width) const;
+  // Accuracy hits of the network's output against y (and weighted, when y has weights).
+  Hits hits(const float* output, const Targets& y, int64_t rows, int64_t width) const;
 
   int grad_slot() const { return grad_slot_; }
   bool fused() const { return fused_; }  // the last op's backward is part of the loss
 
  private:
+  double count_hits(const float* output, const Targets& y, int64_t rows, int64_t width) const;
+
   LossSpec spec_;
   bool fused_ = false;
   int grad_slot_ = 0;

@@ -131,7 +131,9 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
   {
     PartTimer timer(part(StepProfile::kLoss));
     result.loss = loss_->compute(ws, y, rows, true);
-    result.hits = loss_->hits(ws.in(ws.slots() - 1), y, rows, output_width());
+    const Hits h = loss_->hits(ws.in(ws.slots() - 1), y, rows, output_width());
+    result.hits = h.count;
+    result.weighted_hits = h.weighted;
   }
   backward(ws, pass);
   {
@@ -151,11 +153,13 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
 
 int64_t Network::train_batches(const float* x, const Targets& y, const int64_t* order, int64_t n,
                                int64_t batch_size, const float* learning_rates, double* losses,
-                               double* hits, const std::function<bool()>& interrupted, float* outputs) {
+                               double* hits, double* weighted_hits,
+                               const std::function<bool()>& interrupted, float* outputs) {
   const int64_t in = spec_.input_width, batches = (n + batch_size - 1) / batch_size;
   gathered_x_.reserve(batch_size * in);
   if (y.values) gathered_values_.reserve(batch_size * y.width);
   if (y.labels) gathered_labels_.resize(size_t(batch_size));
+  if (y.weights) gathered_weights_.reserve(batch_size);
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t r0 = b * batch_size, rows = std::min(batch_size, n - r0);
     for (int64_t i = 0; i < rows; ++i) {
@@ -166,12 +170,15 @@ int64_t Network::train_batches(const float* x, const Targets& y, const int64_t* 
                     sizeof(float) * size_t(y.width));
       }
       if (y.labels) gathered_labels_[size_t(i)] = y.labels[src];
+      if (y.weights) gathered_weights_.data()[i] = y.weights[src];
     }
     const Targets batch_y{y.labels ? gathered_labels_.data() : nullptr,
-                          y.values ? gathered_values_.data() : nullptr, y.width};
+                          y.values ? gathered_values_.data() : nullptr, y.width,
+                          y.weights ? gathered_weights_.data() : nullptr};
     const BatchResult r = train_step(gathered_x_.data(), batch_y, rows, learning_rates[b]);
     losses[b] = r.loss;
     hits[b] = r.hits;
+    if (weighted_hits) weighted_hits[b] = r.weighted_hits;
     if (outputs) {
       std::memcpy(outputs + r0 * output_width(), training_output(), sizeof(float) * size_t(rows * output_width()));
     }
@@ -184,19 +191,22 @@ BatchResult Network::evaluate(const float* x, const Targets& y, int64_t rows, in
                               float* outputs) {
   Workspace& ws = *infer_ws_;
   if (std::min(rows, batch_size) > infer_rows_) ws.reserve(infer_rows_ = std::min(rows, batch_size));
-  double loss_sum = 0.0, hits = 0.0;
+  double loss_sum = 0.0;
+  Hits hits;
   for (int64_t r0 = 0; r0 < rows; r0 += batch_size) {
     const int64_t b = std::min(batch_size, rows - r0);
     ws.set_input(x + r0 * spec_.input_width);
     forward(ws, Pass{b, false, false, uint64_t(iterations)});
     const Targets yb = y.rows_from(r0);
     loss_sum += loss_->compute(ws, yb, b, false) * double(b);
-    hits += loss_->hits(ws.in(ws.slots() - 1), yb, b, output_width());
+    const Hits h = loss_->hits(ws.in(ws.slots() - 1), yb, b, output_width());
+    hits.count += h.count;
+    hits.weighted += h.weighted;
     if (outputs) {
       std::memcpy(outputs + r0 * output_width(), ws.in(ws.slots() - 1), sizeof(float) * size_t(b * output_width()));
     }
   }
-  return {loss_sum / double(rows) + penalty(false), hits};
+  return {loss_sum / double(rows) + penalty(false), hits.count, hits.weighted};
 }
 
 void Network::predict(float* out, const float* x, int64_t rows, int64_t batch_size) {

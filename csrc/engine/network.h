@@ -40,6 +40,7 @@ void require_finite(const char* what, const float* x, int64_t rows, int64_t widt
 struct BatchResult {
   double loss = 0.0;  // mean over the rows, plus the regularization penalty
   double hits = 0.0;  // accuracy hits (the metric's count, not a fraction)
+  double weighted_hits = 0.0;  // Σ w·hit over the rows, when the targets have weights
 };
 
 class Network {
@@ -50,20 +51,22 @@ class Network {
   BatchResult train_step(const float* x, const Targets& y, int64_t rows, float learning_rate);
 
   // Steps over the rows `order[0..n)` of (x, y) in batches of `batch_size`, with
-  // learning_rates[b] for batch b; losses/hits receive each batch's result.
-  // Unless null, outputs (n, output_width) receives each batch's training outputs
-  // (the forward pass the step trained on, dropout active) at the rows of its
-  // positions in `order`: what Python's stateful metrics see, for a whole epoch
-  // in one call. `interrupted` is polled between batches; returns the number of
-  // batches run.
+  // learning_rates[b] for batch b; losses/hits (and weighted_hits, when y has
+  // weights) receive each batch's result. y's weights are gathered by `order`
+  // like its labels. Unless null, outputs (n, output_width) receives each batch's
+  // training outputs (the forward pass the step trained on, dropout active) at the
+  // rows of its positions in `order`: what Python's stateful metrics see, for a
+  // whole epoch in one call. `interrupted` is polled between batches; returns the
+  // number of batches run.
   int64_t train_batches(const float* x, const Targets& y, const int64_t* order, int64_t n,
                         int64_t batch_size, const float* learning_rates, double* losses,
-                        double* hits, const std::function<bool()>& interrupted,
-                        float* outputs = nullptr);
+                        double* hits, double* weighted_hits,
+                        const std::function<bool()>& interrupted, float* outputs = nullptr);
 
   // Inference mode over all rows in chunks of batch_size: the mean loss (plus
-  // penalty) and the total hits; unless null, outputs (rows, output_width)
-  // receives the outputs of the same pass (for metrics computed in Python).
+  // penalty; Σ w·L / rows with weights) and the total hits (and weighted hits);
+  // unless null, outputs (rows, output_width) receives the outputs of the same
+  // pass (for metrics computed in Python).
   BatchResult evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size,
                        float* outputs = nullptr);
   void predict(float* out, const float* x, int64_t rows, int64_t batch_size);
@@ -106,7 +109,7 @@ class Network {
   std::unique_ptr<NetworkLoss> loss_;
   std::unique_ptr<Workspace> train_ws_, infer_ws_;
   int64_t train_rows_ = 0, infer_rows_ = 0;   // capacity of each workspace
-  AlignedBuffer gathered_x_, gathered_values_;  // a shuffled batch (train_batches)
+  AlignedBuffer gathered_x_, gathered_values_, gathered_weights_;  // a shuffled batch (train_batches)
   std::vector<int32_t> gathered_labels_;
   bool train_step_running_ = false;
 };

@@ -4,18 +4,11 @@
 #include <cmath>
 #include <utility>
 
-#include "kernels/parallel.h"
+#include "kernels/loss_rows.h"
 
 namespace fastdnn {
 
 namespace {
-
-// Σ_r row_loss(r) over the batch, independent of the thread count.
-template <class RowLoss>
-double batch_sum(int64_t B, int64_t C, RowLoss row_loss) {
-  return deterministic_sum(B, std::max<int64_t>(1, kElementChunk / std::max<int64_t>(1, C)),
-                           row_loss);
-}
 
 // log Σ_j e^{z_j}, and softmax into `p` (may be null).
 double logsumexp_softmax(float* p, const float* z, int64_t C) {
@@ -29,13 +22,13 @@ double logsumexp_softmax(float* p, const float* z, int64_t C) {
 }
 
 // Gradient of a loss that saw p̂ = p/S (S = Σp, then clipped), given g(j) = dL/dp̂_j:
-// dp_k = (g_k − Σ_j g_j p_j/S)/S, then scaled by 1/B.
+// dp_k = (g_k − Σ_j g_j p_j/S)/S, then scaled by the row's w/B.
 template <class Grad>
 void renormalization_backward(float* dp, const float* p, double sum, Grad g, int64_t C,
-                              double inv_b) {
+                              double scale) {
   double gp = 0.0;
   for (int64_t j = 0; j < C; ++j) gp += g(j) * p[j];
-  for (int64_t j = 0; j < C; ++j) dp[j] = float((g(j) - gp / sum) / sum * inv_b);
+  for (int64_t j = 0; j < C; ++j) dp[j] = float((g(j) - gp / sum) / sum * scale);
 }
 
 double clip_probability(double p) {
@@ -46,41 +39,24 @@ bool is_clipped(double p) {
   return p < double(kProbabilityEpsilon) || p > 1.0 - double(kProbabilityEpsilon);
 }
 
-// mean over the B·C entries of a per-entry loss; term(p, y) gives (loss, dloss/dp).
-template <class Term>
-double elementwise_loss(float* dp, const float* p, const float* y, int64_t B, int64_t C, Term term) {
-  const double scale = 1.0 / (double(B) * double(C));
-  return batch_sum(B, C, [&](int64_t r) {
-    double loss = 0.0;
-    for (int64_t j = r * C; j < (r + 1) * C; ++j) {
-      const auto [value, grad] = term(double(p[j]), double(y[j]));
-      loss += value;
-      if (dp) dp[j] = float(grad * scale);
-    }
-    return loss;
-  }) * scale;
-}
-
 }  // namespace
 
 double sparse_softmax_crossentropy(float* dz, const float* z, const int32_t* labels, int64_t B,
-                                   int64_t C) {
-  const double inv_b = 1.0 / double(B);
-  return batch_sum(B, C, [&](int64_t r) {
+                                   int64_t C, const float* w) {
+  return loss_rows::weighted_mean(B, C, w, [&](int64_t r, double scale) {
     const float* zr = z + r * C;
     const int32_t t = labels[r];
     float* dzr = dz ? dz + r * C : nullptr;
     const double lse = logsumexp_softmax(dzr, zr, C);
     if (dzr) {
-      for (int64_t j = 0; j < C; ++j) dzr[j] = float((dzr[j] - (j == t ? 1.0 : 0.0)) * inv_b);
+      for (int64_t j = 0; j < C; ++j) dzr[j] = float((dzr[j] - (j == t ? 1.0 : 0.0)) * scale);
     }
     return lse - zr[t];
-  }) * inv_b;
+  });
 }
 
-double softmax_crossentropy(float* dz, const float* z, const float* y, int64_t B, int64_t C) {
-  const double inv_b = 1.0 / double(B);
-  return batch_sum(B, C, [&](int64_t r) {
+double softmax_crossentropy(float* dz, const float* z, const float* y, int64_t B, int64_t C, const float* w) {
+  return loss_rows::weighted_mean(B, C, w, [&](int64_t r, double scale) {
     const float* zr = z + r * C;
     const float* yr = y + r * C;
     float* dzr = dz ? dz + r * C : nullptr;
@@ -91,15 +67,14 @@ double softmax_crossentropy(float* dz, const float* z, const float* y, int64_t B
       y_sum += yr[j];
     }
     if (dzr) {
-      for (int64_t j = 0; j < C; ++j) dzr[j] = float((dzr[j] * y_sum - yr[j]) * inv_b);
+      for (int64_t j = 0; j < C; ++j) dzr[j] = float((dzr[j] * y_sum - yr[j]) * scale);
     }
     return loss;
-  }) * inv_b;
+  });
 }
 
-double crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  const double inv_b = 1.0 / double(B);
-  return batch_sum(B, C, [&](int64_t r) {
+double crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C, const float* w) {
+  return loss_rows::weighted_mean(B, C, w, [&](int64_t r, double scale) {
     const float* pr = p + r * C;
     const float* yr = y + r * C;
     double sum = 0.0, loss = 0.0;
@@ -110,16 +85,15 @@ double crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_
         const double q = pr[j] / sum;
         return is_clipped(q) ? 0.0 : -double(yr[j]) / q;
       };
-      renormalization_backward(dp + r * C, pr, sum, g, C, inv_b);
+      renormalization_backward(dp + r * C, pr, sum, g, C, scale);
     }
     return loss;
-  }) * inv_b;
+  });
 }
 
 double sparse_crossentropy(float* dp, const float* p, const int32_t* labels, int64_t B,
-                           int64_t C) {
-  const double inv_b = 1.0 / double(B);
-  return batch_sum(B, C, [&](int64_t r) {
+                           int64_t C, const float* w) {
+  return loss_rows::weighted_mean(B, C, w, [&](int64_t r, double scale) {
     const float* pr = p + r * C;
     const int32_t t = labels[r];
     double sum = 0.0;
@@ -127,14 +101,14 @@ double sparse_crossentropy(float* dp, const float* p, const int32_t* labels, int
     const double q = pr[t] / sum;
     if (dp) {
       auto g = [&](int64_t j) { return j != t || is_clipped(q) ? 0.0 : -1.0 / q; };
-      renormalization_backward(dp + r * C, pr, sum, g, C, inv_b);
+      renormalization_backward(dp + r * C, pr, sum, g, C, scale);
     }
     return -std::log(clip_probability(q));
-  }) * inv_b;
+  });
 }
 
-double binary_crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  return elementwise_loss(dp, p, y, B, C, [](double v, double t) {
+double binary_crossentropy(float* dp, const float* p, const float* y, int64_t B, int64_t C, const float* w) {
+  return loss_rows::entrywise(dp, p, y, w, B, C, true, [](double v, double t) {
     const double q = clip_probability(v);
     const double loss = -(t * std::log(q) + (1.0 - t) * std::log(1.0 - q));
     return std::make_pair(loss, is_clipped(v) ? 0.0 : -t / q + (1.0 - t) / (1.0 - q));
@@ -142,22 +116,22 @@ double binary_crossentropy(float* dp, const float* p, const float* y, int64_t B,
 }
 
 double sigmoid_binary_crossentropy(float* dz, const float* z, const float* y, int64_t B,
-                                   int64_t C) {
-  return elementwise_loss(dz, z, y, B, C, [](double v, double t) {
+                                   int64_t C, const float* w) {
+  return loss_rows::entrywise(dz, z, y, w, B, C, true, [](double v, double t) {
     const double e = std::exp(-std::abs(v));  // σ(v) in the stable split form
     const double sigmoid = v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
     return std::make_pair(std::max(v, 0.0) - v * t + std::log1p(e), sigmoid - t);
   });
 }
 
-double mean_squared_error(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  return elementwise_loss(dp, p, y, B, C, [](double v, double t) {
+double mean_squared_error(float* dp, const float* p, const float* y, int64_t B, int64_t C, const float* w) {
+  return loss_rows::entrywise(dp, p, y, w, B, C, true, [](double v, double t) {
     return std::make_pair((v - t) * (v - t), 2.0 * (v - t));
   });
 }
 
-double mean_absolute_error(float* dp, const float* p, const float* y, int64_t B, int64_t C) {
-  return elementwise_loss(dp, p, y, B, C, [](double v, double t) {
+double mean_absolute_error(float* dp, const float* p, const float* y, int64_t B, int64_t C, const float* w) {
+  return loss_rows::entrywise(dp, p, y, w, B, C, true, [](double v, double t) {
     return std::make_pair(std::abs(v - t), v > t ? 1.0 : v < t ? -1.0 : 0.0);
   });
 }

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from fastdnn import _core, _network
+from fastdnn import _core, _network, _sample_weights
 from fastdnn import callbacks as callbacks_module
 from fastdnn import layers as layers_module
 from fastdnn import losses as losses_module
@@ -51,7 +51,9 @@ class Sequential:
         self.optimizer = None
         self.loss = None
         self._compiled_metrics = []  # compile(metrics=...) entries, resolved at the first data
+        self._compiled_weighted_metrics = []  # compile(weighted_metrics=...) entries
         self._metrics = None
+        self._weighted = set()  # ids of the resolved metrics that take sample weights
         self.compiled = False
         self.stop_training = False
         self.history = None
@@ -189,16 +191,17 @@ class Sequential:
                                "wait for fit() to return")
         if loss is None:
             raise ValueError("fastdnn needs a loss: compile(loss=...)")
-        if loss_weights is not None or weighted_metrics is not None:
-            raise NotImplementedError("loss_weights and weighted_metrics are not supported by fastdnn")
+        if loss_weights is not None:
+            raise NotImplementedError("loss_weights is not supported by fastdnn (its models have one output)")
         self.optimizer = optimizers_module.get(optimizer)
         if isinstance(loss, str) and loss in losses_module.AUTO:
             self.loss = loss  # chosen from the shapes of the first data
         else:
             self.loss = losses_module.get(loss)
-        if isinstance(metrics, dict):
+        if isinstance(metrics, dict) or isinstance(weighted_metrics, dict):
             raise NotImplementedError("fastdnn models have one output: pass metrics as a list")
         self._compiled_metrics = list(metrics or [])
+        self._compiled_weighted_metrics = list(weighted_metrics or [])
         self._metrics = None
         self.compiled = True
         self._invalidate()
@@ -254,6 +257,14 @@ class Sequential:
         spec = losses_module.engine_spec(loss)
         if self._metrics is None:
             self._metrics = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_metrics]
+            weighted = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_weighted_metrics]
+            names = {m.name for m in self._metrics}
+            for m in weighted:  # Keras' CompileMetrics.result: a clash gets the "weighted_" prefix
+                if m.name in names:
+                    m.name = f"weighted_{m.name}"
+                names.add(m.name)
+            self._weighted = {id(m) for m in weighted}
+            self._metrics += weighted
         engine_metric, python_metrics = None, []
         for m in self._metrics:
             kind = metrics_module.ENGINE_METRICS.get(type(m))
@@ -335,6 +346,13 @@ class Sequential:
         epoch going on where the last one stopped in the shuffled data (as Keras 3's epoch
         iterator does); an epoch that reaches the end of the data ends there with Keras' warning.
 
+        sample_weight (one per sample) and class_weight ({class index: weight}) weight each sample's
+        loss, its gradient and the weighted_metrics inside the engine, as Keras 3: the loss is
+        Σ w·loss / samples of the batch (not / Σw); compile(metrics=...) stay unweighted.
+        validation_data may be (x_val, y_val, sample_weight_val). fastdnn's rules where Keras is
+        lax: weights must be finite and >= 0, and class_weight must cover every class in y
+        (ValueError otherwise; Keras 3 uses 1.0 for a missing class).
+
         Interruption: Ctrl-C (KeyboardInterrupt, noticed between batches, within 50 ms) or an
         exception from a callback stops training at a batch boundary, with the weights and the
         optimizer state of the last whole step; every callback's on_train_end is then called and
@@ -356,9 +374,6 @@ class Sequential:
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
-        for arg, value in [("class_weight", class_weight), ("sample_weight", sample_weight)]:
-            if value is not None:
-                raise NotImplementedError(f"fit(): {arg} is not supported by fastdnn")
         batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
         epochs = _non_negative_int("epochs", epochs)
         initial_epoch = _non_negative_int("initial_epoch", initial_epoch)
@@ -375,15 +390,19 @@ class Sequential:
         try:
             return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
                              shuffle, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
-                             validation_freq)
+                             validation_freq, sample_weight, class_weight)
         finally:
             self._fitting = False
 
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
-             initial_epoch, steps_per_epoch, validation_steps, validation_batch_size, validation_freq):
+             initial_epoch, steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
+             sample_weight, class_weight):
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+        sample_weight = _sample_weights.prepare(sample_weight, len(x))
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
@@ -392,14 +411,22 @@ class Sequential:
                 raise ValueError(f"validation_split={validation_split} leaves no samples for "
                                  f"{'training' if split_at == 0 else 'validation'} out of {len(x)}")
             validation_data = (x[split_at:], y[split_at:])
+            if sample_weight is not None:
+                validation_data += (sample_weight[split_at:],)
+                sample_weight = sample_weight[:split_at]
             x, y = x[:split_at], y[:split_at]
+        if class_weight is not None:  # as Keras: the training part only, after the split
+            sample_weight = _sample_weights.from_class_weight(class_weight, y)
         _require_finite("x", x)  # the training part: validation data may hold NaN (evaluate computes on)
         _require_finite("y", y)
         if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val)")
             x_val = self._prepare_x(validation_data[0])
             y_val = self._prepare_y(validation_data[1], spec, len(x_val))
+            w_val = None
+            if len(validation_data) == 3:
+                w_val = _sample_weights.prepare(validation_data[2], len(x_val), "validation_data's sample_weight")
         verbose = _resolve_verbose(verbose)
         batches_per_pass = math.ceil(len(x) / batch_size)
         steps = steps_per_epoch or batches_per_pass
@@ -437,14 +464,14 @@ class Sequential:
                                   UserWarning, stacklevel=3)
                 logs = self._train_epoch(net, x, y, order[position * batch_size: end * batch_size], batch_size,
                                          callback_list, batch_hooks, progbar is not None and verbose == 1,
-                                         engine_metric, python_metrics)
+                                         engine_metric, python_metrics, sample_weight)
                 position = end
                 if position == batches_per_pass:
                     order = None  # the next epoch starts a new pass, newly shuffled
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     val = self._evaluate_with_callbacks(net, x_val, y_val, validation_batch_size or batch_size,
                                                         callback_list, engine_metric, python_metrics,
-                                                        validation_steps)
+                                                        validation_steps, w_val)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -472,15 +499,13 @@ class Sequential:
         return generator.permutation(n) if shuffle else np.arange(n)
 
     def _train_epoch(self, net, x, y, order, batch_size, callbacks, batch_hooks, show_progress,
-                     engine_metric, python_metrics):
+                     engine_metric, python_metrics, sample_weight=None):
         """One epoch in as few engine calls as the callbacks allow; returns the epoch logs. The
         Python metrics are updated once per engine call, from the training outputs of all its
         batches (what Keras' metrics see batch by batch: sums, so the running values at every
         logged batch boundary are Keras')."""
         steps = math.ceil(len(order) / batch_size)
-        seen, loss_sum, hits = 0, 0.0, 0.0
-        for m in python_metrics:
-            m.reset_state()
+        tally = _Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
         outputs = np.empty((len(order), net.output_width), np.float32) if python_metrics else None
         # Batches per engine call: 1 for batch hooks; with a progress bar, enough for ~0.1 s.
         group = 1 if batch_hooks or show_progress else steps
@@ -494,16 +519,13 @@ class Sequential:
             rates = self.optimizer._learning_rates(net.iterations, count)
             started = time.perf_counter()
             rows = None if outputs is None else outputs[step * batch_size: step * batch_size + len(idx)]
-            losses, batch_hits = net.train_batches(x, y, idx, batch_size, rates, rows)
+            losses, *batch_hits = net.train_batches(x, y, idx, batch_size, rates, sample_weight=sample_weight,
+                                                    outputs=rows)
             elapsed = time.perf_counter() - started
             sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
-            seen += len(idx)
-            loss_sum += float(np.dot(losses, sizes))
-            hits += float(batch_hits.sum())
-            if python_metrics:
-                y_rows = y[idx]
-                for m in python_metrics:
-                    m.update_state(y_rows, rows)
+            tally.add(float(np.dot(losses, sizes)), len(idx), *(float(h.sum()) for h in batch_hits),
+                      y=y[idx] if python_metrics else None, outputs=rows,
+                      weights=None if sample_weight is None else sample_weight[idx])
             if not self._nan_warned and not np.all(np.isfinite(losses)):
                 self._nan_warned = True
                 warnings.warn(f"The training loss became {losses[~np.isfinite(losses)][0]} at batch "
@@ -511,8 +533,7 @@ class Sequential:
                               "Use callbacks.TerminateOnNaN() to stop at once, or a smaller learning rate.",
                               RuntimeWarning, stacklevel=4)
             step += count
-            logs = self._logs(loss_sum / seen, hits / seen, engine_metric, python_metrics,
-                              [m.result() for m in python_metrics])
+            logs = tally.logs()
             if batch_hooks or show_progress:
                 callbacks.on_train_batch_end(step - 1, logs)
             if show_progress and not batch_hooks:
@@ -520,6 +541,10 @@ class Sequential:
             if self.stop_training and batch_hooks:
                 break
         return logs
+
+    def _weighted_ids(self, sample_weight):
+        """The ids of the metrics to weight: the weighted_metrics, when there are weights."""
+        return self._weighted if sample_weight is not None else set()
 
     @staticmethod
     def _logs(loss, engine_value, engine_metric, python_metrics, python_values):
@@ -531,56 +556,65 @@ class Sequential:
             logs[m.name] = float(v) if np.size(v) == 1 else np.asarray(v)  # a vector for several thresholds
         return dict(sorted(logs.items()))
 
-    def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics):
-        """Loss, engine metric and Python metrics from one inference pass (the engine hands back
-        the outputs it computed the loss from)."""
-        outputs = np.empty((len(x), net.output_width), np.float32) if python_metrics else None
-        loss, hits = net.evaluate(x, y, batch_size, outputs)
-        return self._logs(loss, hits / len(x), engine_metric, python_metrics,
-                          _metric_values(python_metrics, y, outputs))
+    def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics, sample_weight=None):
+        """Logs of one inference pass over (x, y) (see _evaluate_with_callbacks), with no callbacks."""
+        return self._evaluate_with_callbacks(net, x, y, batch_size, None, engine_metric, python_metrics,
+                                             sample_weight=sample_weight)
 
-    def _evaluate_with_callbacks(self, net, x, y, batch_size, callbacks, engine_metric, python_metrics, steps=None):
+    def _evaluate_with_callbacks(self, net, x, y, batch_size, callbacks, engine_metric, python_metrics, steps=None,
+                                 sample_weight=None):
         """Keras' evaluation loop (also fit's validation): on_test_begin; on_test_batch_begin/end for
         each batch, with the running logs, when a callback has those hooks (otherwise one engine
         call over all the batches, and one on_test_batch_end for the progress bar); on_test_end.
-        `steps` evaluates the first `steps` batches only. Returns the logs."""
+        Loss, engine metric and Python metrics come from the same inference pass (the engine
+        hands back the outputs it computed the loss from). `steps` evaluates the first `steps`
+        batches only. Returns the logs."""
         rows = len(x) if steps is None else min(len(x), steps * batch_size)
         batches = math.ceil(rows / batch_size)
-        callbacks.on_test_begin()
-        if callbacks._implements_test_batch_hooks():
-            sums = {}
-            for b in range(batches):
-                chunk = slice(b * batch_size, min(rows, (b + 1) * batch_size))
+        per_batch = callbacks is not None and callbacks._implements_test_batch_hooks()
+        chunk_rows = batch_size if per_batch else rows
+        tally = _Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
+        outputs = np.empty((rows, net.output_width), np.float32) if python_metrics else None
+        if callbacks is not None:
+            callbacks.on_test_begin()
+        for b, start in enumerate(range(0, rows, chunk_rows)):
+            chunk = slice(start, min(rows, start + chunk_rows))
+            weights = None if sample_weight is None else sample_weight[chunk]
+            if per_batch:
                 callbacks.on_test_batch_begin(b)
-                batch_logs = self._evaluate_arrays(net, x[chunk], y[chunk], batch_size, engine_metric, python_metrics)
-                for key, value in batch_logs.items():  # every log is a mean over rows: weigh by the batch's rows
-                    sums[key] = sums.get(key, 0.0) + value * (chunk.stop - chunk.start)
-                logs = {key: total / chunk.stop for key, total in sums.items()}
-                callbacks.on_test_batch_end(b, logs)
-        else:
-            logs = self._evaluate_arrays(net, x[:rows], y[:rows], batch_size, engine_metric, python_metrics)
-            callbacks.on_test_batch_end(batches - 1, logs)
-        callbacks.on_test_end(logs)
+            out = None if outputs is None else outputs[chunk]
+            loss, *hits = net.evaluate(x[chunk], y[chunk], batch_size, sample_weight=weights, outputs=out)
+            tally.add(loss * (chunk.stop - chunk.start), chunk.stop - chunk.start, *hits,
+                      y=y[chunk] if python_metrics else None, outputs=out, weights=weights)
+            if per_batch:
+                callbacks.on_test_batch_end(b, tally.logs())
+        logs = tally.logs()
+        if callbacks is not None:
+            if not per_batch:
+                callbacks.on_test_batch_end(batches - 1, logs)
+            callbacks.on_test_end(logs)
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics in inference mode: a scalar loss, or [loss, *metrics] in compile order,
-        or a dict with return_dict=True (Keras' returns)."""
+        or a dict with return_dict=True (Keras' returns). sample_weight weighs the loss (Σ w·loss /
+        samples) and the weighted_metrics, as in fit. The list holds each metric once, weighted
+        metrics after the others (where a weighted metric shares a metric's name, Keras 3's list
+        repeats entries; its dict, like fastdnn's, names it "weighted_<name>")."""
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
-        if sample_weight is not None:
-            raise NotImplementedError("evaluate(): sample_weight is not supported by fastdnn")
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
+        sample_weight = _sample_weights.prepare(sample_weight, len(x))
         batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
         steps = _optional_positive_int("steps", steps)
         net = self._get_network(spec)
         callback_list = self._inference_callbacks(callbacks, verbose, steps or math.ceil(len(x) / batch_size))
         logs = self._evaluate_with_callbacks(net, x, y, batch_size, callback_list, engine_metric, python_metrics,
-                                             steps)
+                                             steps, sample_weight)
         if return_dict:
             return logs
         ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
@@ -634,27 +668,29 @@ class Sequential:
         return callback_list
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns its loss (and metrics), as Keras."""
-        if sample_weight is not None or class_weight is not None:
-            raise NotImplementedError("train_on_batch(): sample_weight and class_weight are not supported")
+        """One training step on one batch; returns its loss (and metrics), as Keras. sample_weight and
+        class_weight as in fit."""
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
+        sample_weight = _sample_weights.for_training(sample_weight, class_weight, y, len(x))
         net = self._get_network(spec)
-        loss, hits = net.train_step(x, y, self.optimizer._learning_rates(net.iterations, 1)[0])
-        values = _metric_values(python_metrics, y, net.training_output()) if python_metrics else []
-        logs = self._logs(loss, hits / len(x), engine_metric, python_metrics, values)
-        return self._returned(logs, return_dict)
+        rate = self.optimizer._learning_rates(net.iterations, 1)[0]
+        loss, *hits = net.train_step(x, y, rate, sample_weight=sample_weight)
+        tally = _Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
+        tally.add(loss * len(x), len(x), *hits, y=y, outputs=net.training_output() if python_metrics else None,
+                  weights=sample_weight)
+        return self._returned(tally.logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        if sample_weight is not None:
-            raise NotImplementedError("test_on_batch(): sample_weight is not supported")
         self._require_compiled()
         x = self._prepare_x(x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = self._prepare_y(y, spec, len(x))
-        logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics)
+        sample_weight = _sample_weights.prepare(sample_weight, len(x))
+        logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics,
+                                     sample_weight)
         return self._returned(logs, return_dict)
 
     def predict_on_batch(self, x):
@@ -740,14 +776,35 @@ class Model:
             "subclassed models are not supported yet")
 
 
-def _metric_values(metrics, y, outputs):
-    """Each metric's result over (y, outputs) alone (its state reset first)."""
-    values = []
-    for m in metrics:
-        m.reset_state()
-        m.update_state(y, outputs)
-        values.append(m.result())
-    return values
+class _Tally:
+    """Running logs over the batches of an epoch or an evaluation, as Keras' metrics keep them: the
+    loss averaged over the rows; the engine's accuracy count over the rows, or over Σw when it is
+    a weighted metric and there are weights; the Python metrics as stateful objects (reset here),
+    given the sample weights when they are weighted metrics."""
+
+    def __init__(self, engine_metric, python_metrics, weighted_ids):
+        self.engine_metric, self.python_metrics, self.weighted_ids = engine_metric, python_metrics, weighted_ids
+        self.rows, self.loss_sum, self.hits, self.weight_sum = 0, 0.0, 0.0, 0.0
+        for m in python_metrics:
+            m.reset_state()
+
+    def add(self, loss_sum, rows, hits, weighted_hits=None, y=None, outputs=None, weights=None):
+        """One engine call's results: Σ over its rows of the loss, its accuracy hits (and weighted
+        hits, with weights), and the targets and outputs for the Python metrics."""
+        self.rows += rows
+        self.loss_sum += loss_sum
+        weighted_engine_metric = weights is not None and id(self.engine_metric) in self.weighted_ids
+        self.hits += weighted_hits if weighted_engine_metric else hits
+        if weights is not None:
+            self.weight_sum += float(np.sum(weights, dtype=np.float64))
+        for m in self.python_metrics:
+            m.update_state(y, outputs, sample_weight=weights if id(m) in self.weighted_ids else None)
+
+    def logs(self):
+        weighted = bool(self.weighted_ids) and id(self.engine_metric) in self.weighted_ids
+        denominator = self.weight_sum if weighted else self.rows
+        return Sequential._logs(self.loss_sum / self.rows, self.hits / denominator if denominator else 0.0,
+                                self.engine_metric, self.python_metrics, [m.result() for m in self.python_metrics])
 
 
 def _metric_fits_loss(metric_kind, loss_kind):

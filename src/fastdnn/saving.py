@@ -83,6 +83,9 @@ def save_model(model, filepath, overwrite=True):
         loss = model.loss if isinstance(model.loss, str) else losses.serialize(model.loss)
         metrics = [m if isinstance(m, str) else metrics_module.serialize(m) for m in model._compiled_metrics]
         manifest["compile"] = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": metrics}
+        if model._compiled_weighted_metrics:
+            manifest["compile"]["weighted_metrics"] = [m if isinstance(m, str) else m.name
+                                                       for m in model._compiled_weighted_metrics]
         state = _optimizer_state(model)
         if state is not None:
             slots, iterations, u_product = state
@@ -350,7 +353,8 @@ def load_model(filepath, compile=True):
         if compile and m.get("compile"):
             c = m["compile"]
             loss = c["loss"] if isinstance(c["loss"], str) else losses.deserialize(c["loss"])
-            model.compile(optimizer=optimizers.deserialize(c["optimizer"]), loss=loss, metrics=c.get("metrics"))
+            model.compile(optimizer=optimizers.deserialize(c["optimizer"]), loss=loss, metrics=c.get("metrics"),
+                          weighted_metrics=c.get("weighted_metrics"))
             state = m.get("optimizer_state")
             if state:
                 slots = {name: [archive.array(f"optimizer/{name}/{i:04d}.npy", shape) for i, shape in enumerate(shapes)]
