@@ -21,6 +21,7 @@ from fastdnn import (
     activations,
     backend,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
@@ -45,7 +46,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'fastdnn' has no attribute {name!r}")
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "get_num_threads",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "get_num_threads",
     "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
     "set_num_threads", "utils", "__version__",
 ]
