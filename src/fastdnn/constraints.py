@@ -228,3 +228,6 @@ def _engine_axis(axis, rank, argument):
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm",
            "non_neg", "unit_norm", "get", "serialize", "deserialize"]
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals())

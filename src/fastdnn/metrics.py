@@ -153,3 +153,6 @@ def resolve(identifier, y_true_shape, y_pred_shape, loss_name=None):
 
 def serialize(metric):
     return metric.name
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"ENGINE_METRICS", "resolve"})
