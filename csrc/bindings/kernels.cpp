@@ -9,6 +9,7 @@
 #include "bindings/specs.h"
 #include "kernels/activations.h"
 #include "kernels/batchnorm.h"
+#include "kernels/constraints.h"
 #include "kernels/dense.h"
 #include "kernels/dropout.h"
 #include "kernels/gradient_transforms.h"
@@ -303,6 +304,29 @@ void bind_kernels(py::module_& parent) {
     const double penalty = regularize(g.mutable_data(), W.data(), W.size(), float(a), float(b));
     return py::make_tuple(penalty, g);
   }, arg("w"), arg("l1") = 0.0, arg("l2") = 0.0, "(l1·Σ|w| + l2·Σw², its gradient)");
+
+  m.def("non_neg_constraint", [](py::handle w) {
+    auto W = any_array(w, "w");
+    py::array_t<float> out = new_array(std::vector<int64_t>(W.shape(), W.shape() + W.ndim()));
+    std::copy(W.data(), W.data() + W.size(), out.mutable_data());
+    non_neg_constraint(out.mutable_data(), W.size());
+    return out;
+  }, arg("w"), "max(w, 0)");
+
+  m.def("min_max_norm_constraint", [](py::handle w, py::handle axis, py::handle min_value, py::handle max_value,
+                                      py::handle rate) {
+    auto W = matrix(w, "w");
+    const int a = int(integer_in(axis, "axis", 0, 1));
+    const double lo = number_in(min_value, "min_value", 0.0, INFINITY, false);
+    const double hi = number_in(max_value, "max_value", 0.0, INFINITY, false);
+    const double r = number_in(rate, "rate", 0.0, 1.0, false);
+    if (lo > hi) throw py::value_error("min_value must be <= max_value");
+    py::array_t<float> out = new_array({W.shape(0), W.shape(1)});
+    std::copy(W.data(), W.data() + W.size(), out.mutable_data());
+    min_max_norm_constraint(out.mutable_data(), W.shape(0), W.shape(1), a, float(lo), float(hi), float(r));
+    return out;
+  }, arg("w"), arg("axis") = 0, arg("min_value") = 0.0, arg("max_value") = 1.0, arg("rate") = 1.0,
+     "w (rows, cols) rescaled so each norm over `axis` moves to rate·clip(norm, min, max) + (1 − rate)·norm");
 
   m.def("optimizer_steps", [](py::handle optimizer, py::handle weights, py::handle gradients, py::handle learning_rates) {
     const OptimizerSpec spec = parse_optimizer(optimizer);

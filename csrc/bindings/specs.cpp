@@ -27,6 +27,46 @@ Regularizer read_regularizer(Settings& s, const std::string& prefix) {
   return r;
 }
 
+// An optional constraint `<prefix>_constraint`: {'kind': 'max_norm' | 'non_neg' | 'unit_norm' |
+// 'min_max_norm', 'axis': 0 | 1 | 'all', 'min_value', 'max_value', 'rate'} as Keras names them.
+// axis 1 (one norm per row) needs a kernel; Python resolves Keras' axis against the weight's rank.
+Constraint read_constraint(Settings& s, const std::string& prefix, bool matrix) {
+  static const std::map<std::string, Constraint::Kind> kinds = {
+      {"max_norm", Constraint::Kind::MinMaxNorm}, {"min_max_norm", Constraint::Kind::MinMaxNorm},
+      {"unit_norm", Constraint::Kind::MinMaxNorm}, {"non_neg", Constraint::Kind::NonNeg},
+  };
+  const std::string key = prefix + "_constraint";
+  Constraint c;
+  if (!s.has(key.c_str())) {
+    s.get(key.c_str());
+    return c;
+  }
+  Settings cs(s.get(key.c_str()), s.name(key.c_str()));
+  const std::string kind = cs.string("kind", "");
+  c.kind = lookup(kinds, kind, "constraint");
+  if (c.kind == Constraint::Kind::MinMaxNorm) {
+    py::handle axis = cs.get("axis");
+    if (py::isinstance<py::str>(axis) && axis.cast<std::string>() == "all") {
+      c.over = Constraint::Over::All;
+    } else {
+      const int64_t a = axis.is_none() ? 0 : integer_in(axis, cs.name("axis").c_str(), 0, matrix ? 1 : 0);
+      c.over = a == 0 ? Constraint::Over::Rows : Constraint::Over::Columns;
+    }
+  }
+  if (kind == "max_norm") {
+    c.max_value = float(cs.number("max_value", 2.0, 0.0, kInf));
+  } else if (kind == "unit_norm") {
+    c.min_value = c.max_value = 1.0f;
+  } else if (kind == "min_max_norm") {
+    c.min_value = float(cs.number("min_value", 0.0, 0.0, kInf));
+    c.max_value = float(cs.number("max_value", 1.0, 0.0, kInf));
+    c.rate = float(cs.number("rate", 1.0, 0.0, 1.0));
+    if (c.min_value > c.max_value) throw py::value_error(cs.name("min_value") + " must be <= max_value");
+  }
+  cs.finish();
+  return c;
+}
+
 uint64_t read_seed(Settings& s, int index) {
   py::handle v = s.get("seed");
   if (v.is_none()) return 0x9E3779B97F4A7C15ull * uint64_t(index + 1);  // distinct per op
@@ -93,6 +133,8 @@ OpSpec parse_op(py::handle obj, int index) {
       op.use_bias = s.flag("use_bias", true);
       op.kernel_regularizer = read_regularizer(s, "kernel");
       op.bias_regularizer = read_regularizer(s, "bias");
+      op.kernel_constraint = read_constraint(s, "kernel", true);
+      op.bias_constraint = read_constraint(s, "bias", false);
       break;
     case OpKind::BatchNorm:
       op.momentum = s.number("momentum", 0.99, 0.0, 1.0);
@@ -100,6 +142,8 @@ OpSpec parse_op(py::handle obj, int index) {
       if (op.epsilon <= 0.0) throw py::value_error(s.name("epsilon") + " must be > 0");
       op.center = s.flag("center", true);
       op.scale = s.flag("scale", true);
+      op.gamma_constraint = read_constraint(s, "gamma", false);
+      op.beta_constraint = read_constraint(s, "beta", false);
       break;
     case OpKind::Activation:
       read_activation(s, &op.activation, &op.activation_params);
@@ -107,6 +151,7 @@ OpSpec parse_op(py::handle obj, int index) {
     case OpKind::PReLU:
       op.shared_alpha = s.flag("shared_alpha", false);
       op.alpha_regularizer = read_regularizer(s, "alpha");
+      op.alpha_constraint = read_constraint(s, "alpha", false);
       break;
     case OpKind::RReLU:
       op.lower = s.number("lower", 1.0 / 8.0, -kInf, kInf);

@@ -143,6 +143,7 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
   {
     PartTimer timer(part(StepProfile::kOptimizer));
     optimizer_->step(params_, lr, iterations + 1);
+    params_.apply_constraints();
   }
   ++iterations;
   train_step_running_ = false;

@@ -24,15 +24,18 @@ struct OpSpec {
   int64_t units = 0;
   bool use_bias = true;
   Regularizer kernel_regularizer, bias_regularizer;
+  Constraint kernel_constraint, bias_constraint;
   // BatchNorm
   double momentum = 0.99, epsilon = 1e-3;
   bool center = true, scale = true;
+  Constraint gamma_constraint, beta_constraint;
   // Activation
   Activation activation = Activation::Linear;
   ActivationParams activation_params;
   // PReLU: one α per feature, or one for all
   bool shared_alpha = false;
   Regularizer alpha_regularizer;
+  Constraint alpha_constraint;
   // RReLU
   double lower = 1.0 / 8.0, upper = 1.0 / 3.0;
   // Dropout, AlphaDropout (rate in [0, 1)); RReLU and both dropouts draw from `seed`

@@ -14,8 +14,11 @@ class BatchNormOp : public Op {
 
   void declare(ParamStore& store, int op) override {
     const int64_t C = in_width;
-    if (spec.scale) gamma_ = store.add({"gamma", op, C, 0, spec.trainable, {}, 1.0f});
-    if (spec.center) beta_ = store.add({"beta", op, C, 0, spec.trainable, {}, 0.0f});
+    ParamInfo gamma{"gamma", op, C, 0, spec.trainable, {}, 1.0f}, beta{"beta", op, C, 0, spec.trainable, {}, 0.0f};
+    gamma.constraint = spec.gamma_constraint;
+    beta.constraint = spec.beta_constraint;
+    if (spec.scale) gamma_ = store.add(gamma);
+    if (spec.center) beta_ = store.add(beta);
     moving_mean_ = store.add({"moving_mean", op, C, 0, false, {}, 0.0f});
     moving_var_ = store.add({"moving_variance", op, C, 0, false, {}, 1.0f});
     for (AlignedBuffer* b : {&mean_, &var_, &inv_std_, &sum_dy_, &sum_dy_xhat_, &scale_, &shift_}) {

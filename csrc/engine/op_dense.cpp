@@ -12,8 +12,14 @@ class DenseOp : public Op {
   int64_t output_width(int64_t) const override { return spec.units; }
 
   void declare(ParamStore& store, int op) override {
-    kernel_ = store.add({"kernel", op, in_width, out_width, spec.trainable, spec.kernel_regularizer});
-    if (spec.use_bias) bias_ = store.add({"bias", op, out_width, 0, spec.trainable, spec.bias_regularizer});
+    ParamInfo kernel{"kernel", op, in_width, out_width, spec.trainable, spec.kernel_regularizer};
+    kernel.constraint = spec.kernel_constraint;
+    kernel_ = store.add(kernel);
+    if (spec.use_bias) {
+      ParamInfo bias{"bias", op, out_width, 0, spec.trainable, spec.bias_regularizer};
+      bias.constraint = spec.bias_constraint;
+      bias_ = store.add(bias);
+    }
   }
   void bind(ParamStore& store) override {
     W_ = store.value(kernel_);

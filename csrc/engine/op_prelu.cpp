@@ -10,7 +10,9 @@ class PReLUOp : public Op {
  public:
   using Op::Op;
   void declare(ParamStore& store, int op) override {
-    alpha_ = store.add({"alpha", op, spec.shared_alpha ? 1 : in_width, 0, spec.trainable, spec.alpha_regularizer});
+    ParamInfo alpha{"alpha", op, spec.shared_alpha ? 1 : in_width, 0, spec.trainable, spec.alpha_regularizer};
+    alpha.constraint = spec.alpha_constraint;
+    alpha_ = store.add(alpha);
   }
   void bind(ParamStore& store) override {
     alpha = store.value(alpha_);

@@ -4,6 +4,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "kernels/constraints.h"
+
 namespace fastdnn {
 
 int ParamStore::add(ParamInfo info) {
@@ -39,6 +41,23 @@ float* ParamStore::value(int id) {
 float* ParamStore::grad(int id) {
   const ParamInfo& p = infos_.at(id);
   return p.trainable ? grads_.data() + p.offset : nullptr;
+}
+
+void ParamStore::apply_constraints() {
+  for (int id = 0; id < int(infos_.size()); ++id) {
+    const ParamInfo& p = infos_[id];
+    const Constraint& c = p.constraint;
+    if (!p.trainable || c.kind == Constraint::Kind::None) continue;
+    if (c.kind == Constraint::Kind::NonNeg) {
+      non_neg_constraint(value(id), p.size());
+      continue;
+    }
+    // A vector is one column; All is the whole tensor as one column.
+    const bool whole = c.over == Constraint::Over::All || p.cols == 0;
+    const int64_t rows = whole ? p.size() : p.rows, cols = whole ? 1 : p.cols;
+    const int axis = c.over == Constraint::Over::Columns && !whole ? 1 : 0;
+    min_max_norm_constraint(value(id), rows, cols, axis, c.min_value, c.max_value, c.rate);
+  }
 }
 
 }  // namespace fastdnn

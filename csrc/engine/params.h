@@ -14,6 +14,16 @@ struct Regularizer {
   float l1 = 0.0f, l2 = 0.0f;
 };
 
+// A projection applied to a weight after every optimizer step (Keras' constraints):
+// NonNeg, or MinMaxNorm (MaxNorm and UnitNorm are settings of it) over the norms
+// taken per column (Rows: axis 0 of a (rows, cols) kernel), per row (Columns: axis 1),
+// or over the whole tensor (All: a vector with axis 0, or a kernel with axis [0, 1]).
+struct Constraint {
+  enum class Kind { None, NonNeg, MinMaxNorm } kind = Kind::None;
+  enum class Over { Rows, Columns, All } over = Over::Rows;
+  float min_value = 0.0f, max_value = 0.0f, rate = 1.0f;
+};
+
 struct ParamInfo {
   std::string name;  // Keras' weight name: kernel, bias, gamma, beta, moving_mean, ...
   int op = 0;        // index of the op that owns it
@@ -22,6 +32,7 @@ struct ParamInfo {
   Regularizer regularizer;
   float initial = 0.0f;
   int64_t offset = 0;  // into the trainable or the state buffer, 64-byte aligned
+  Constraint constraint;
   int64_t size() const { return cols == 0 ? rows : rows * cols; }
 };
 
@@ -34,6 +45,8 @@ class ParamStore {
 
   float* value(int id);
   float* grad(int id);  // null for a non-trainable tensor
+  // Projects every trainable tensor that has a constraint (after an optimizer step, as Keras).
+  void apply_constraints();
   const std::vector<ParamInfo>& infos() const { return infos_; }
 
   float* trainable_values() { return trainable_.data(); }

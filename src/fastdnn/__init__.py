@@ -20,15 +20,19 @@ except ModuleNotFoundError as error:
 from fastdnn import (
     activations,
     backend,
+    _missing,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     regularizers,
     utils,
+    wrappers,
 )
 from fastdnn.layers import Input
 from fastdnn.models import Model, Sequential
@@ -42,10 +46,13 @@ def __getattr__(name):
     if name == "datasets":
         import importlib
         return importlib.import_module("fastdnn.datasets")
-    raise AttributeError(f"module 'fastdnn' has no attribute {name!r}")
+    raise _missing.error(__name__, name, _missing.public_names(globals(), lazy=["datasets"]))
+
+
+_, __dir__ = _missing.hooks(globals(), lazy=["datasets"])
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "get_num_threads",
-    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
-    "set_num_threads", "utils", "__version__",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "get_num_threads",
+    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
+    "set_num_threads", "utils", "wrappers", "__version__",
 ]

@@ -205,3 +205,6 @@ def derivative(activation, x, **params):
     kwargs = {**defaults, **params}
     y = _kernels.activation_forward(name, flat, **kwargs)
     return _kernels.activation_backward(name, flat, y, np.ones_like(flat), **kwargs).reshape(x.shape)
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"op_spec"})

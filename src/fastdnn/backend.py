@@ -42,3 +42,6 @@ def set_value(x, value):
     if not hasattr(x, "assign"):
         raise TypeError(f"set_value needs a variable or a learning rate; got {type(x).__name__}")
     x.assign(value)
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"reset_names"})

@@ -401,3 +401,6 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"compute_fans"})

@@ -386,3 +386,6 @@ def deserialize(config):
     if cls is None:
         raise ValueError(f"Unknown loss class {config.get('class_name')!r}; known: {', '.join(sorted(classes))}")
     return cls.from_config(dict(config.get("config", {})))
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"AUTO", "EPSILON", "engine_spec"})

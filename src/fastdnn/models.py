@@ -859,3 +859,5 @@ def clone_model(model):
     config.pop("name", None)
     return Sequential.from_config(config)
 
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"DEFAULT_BATCH_SIZE", "unique_name"})

@@ -370,3 +370,6 @@ def load_model(filepath, compile=True):
         raise _naming(e, archive.filepath) from None
     finally:
         archive.close()
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"FORMAT", "VERSION", "atomic_write"})

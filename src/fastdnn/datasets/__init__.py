@@ -5,3 +5,6 @@ from fastdnn.datasets._dataset import DatasetUnavailableError
 from fastdnn.datasets.idx import read_idx, write_idx
 
 __all__ = ["DatasetUnavailableError", "fashion_mnist", "mnist", "read_idx", "write_idx"]
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals())

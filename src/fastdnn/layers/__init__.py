@@ -28,3 +28,6 @@ def deserialize(config):
 
 
 __all__ = sorted(_CLASSES) + ["Input", "Layer", "serialize", "deserialize"]
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals())

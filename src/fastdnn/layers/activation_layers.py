@@ -5,10 +5,11 @@ import warnings
 import numpy as np
 
 from fastdnn import _random
+from fastdnn import constraints as constraints_module
 from fastdnn import initializers as initializers_module
 from fastdnn import regularizers as regularizers_module
 from fastdnn.layers.base import Layer, weight_spec
-from fastdnn.layers.core import _engine_regularizer
+from fastdnn.layers.core import _engine_regularizer, add_constraints, engine_constraint
 
 
 class _ActivationLayer(Layer):
@@ -103,10 +104,9 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):
         super().__init__(**kwargs)
-        if alpha_constraint is not None:
-            raise NotImplementedError("PReLU: alpha_constraint is not supported by fastdnn")
         self.alpha_initializer = initializers_module.get(alpha_initializer)
         self.alpha_regularizer = _engine_regularizer(alpha_regularizer)
+        self.alpha_constraint = engine_constraint(alpha_constraint, 1, "alpha_constraint")
         shared = [] if shared_axes is None else list(np.atleast_1d(shared_axes))
         if any(a not in (1, -1) for a in shared):
             raise ValueError(f"fastdnn's PReLU can share alpha over the feature axis only; got shared_axes={shared_axes}")
@@ -121,6 +121,7 @@ class PReLU(Layer):
         op = {"kind": "prelu", "shared_alpha": self._shared, "trainable": self.trainable}
         if self.alpha_regularizer is not None:
             op["alpha_l1"], op["alpha_l2"] = float(self.alpha_regularizer.l1), float(self.alpha_regularizer.l2)
+        add_constraints(op, alpha=(self.alpha_constraint, 1))
         return [op]
 
     @property
@@ -132,6 +133,7 @@ class PReLU(Layer):
             **super().get_config(),
             "alpha_initializer": initializers_module.serialize(self.alpha_initializer),
             "alpha_regularizer": regularizers_module.serialize(self.alpha_regularizer) if self.alpha_regularizer else None,
+            "alpha_constraint": constraints_module.serialize(self.alpha_constraint),
             "shared_axes": self.shared_axes,
         }
 

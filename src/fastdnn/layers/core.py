@@ -3,6 +3,7 @@
 import numpy as np
 
 from fastdnn import activations as activations_module
+from fastdnn import constraints as constraints_module
 from fastdnn import initializers as initializers_module
 from fastdnn import regularizers as regularizers_module
 from fastdnn.layers.base import Layer, weight_spec
@@ -48,9 +49,10 @@ class Dense(Layer):
     """y = activation(x·kernel + bias), kernel (in, units) as Keras stores it.
 
     Keras' arguments and defaults: glorot_uniform kernel, zeros bias, optional
-    kernel/bias regularizers. `activation` is a name, a function of
+    kernel/bias regularizers and constraints (built-in constraints only: the
+    engine applies them after each step). `activation` is a name, a function of
     fastdnn.activations, or an activation layer (e.g. LeakyReLU(0.1)).
-    kernel_constraint / bias_constraint / activity_regularizer are not supported.
+    activity_regularizer is not supported.
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -59,10 +61,8 @@ class Dense(Layer):
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
-        for arg, value in [("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
-                           ("bias_constraint", bias_constraint)]:
-            if value is not None:
-                raise NotImplementedError(f"Dense: {arg} is not supported by fastdnn")
+        if activity_regularizer is not None:
+            raise NotImplementedError("Dense: activity_regularizer is not supported by fastdnn")
         self.units = int(units)
         self.activation = activations_module.get(activation)
         self.use_bias = bool(use_bias)
@@ -70,6 +70,8 @@ class Dense(Layer):
         self.bias_initializer = initializers_module.get(bias_initializer)
         self.kernel_regularizer = _engine_regularizer(kernel_regularizer)
         self.bias_regularizer = _engine_regularizer(bias_regularizer)
+        self.kernel_constraint = engine_constraint(kernel_constraint, 2, "kernel_constraint")
+        self.bias_constraint = engine_constraint(bias_constraint, 1, "bias_constraint")
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -85,6 +87,7 @@ class Dense(Layer):
         for prefix, reg in [("kernel", self.kernel_regularizer), ("bias", self.bias_regularizer)]:
             if reg is not None:
                 op[f"{prefix}_l1"], op[f"{prefix}_l2"] = float(reg.l1), float(reg.l2)
+        add_constraints(op, kernel=(self.kernel_constraint, 2), bias=(self.bias_constraint, 1))
         activation = activations_module.op_spec(self.activation)
         return [op] + ([activation] if activation else [])
 
@@ -106,6 +109,8 @@ class Dense(Layer):
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers_module.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
             "bias_regularizer": regularizers_module.serialize(self.bias_regularizer) if self.bias_regularizer else None,
+            "kernel_constraint": constraints_module.serialize(self.kernel_constraint),
+            "bias_constraint": constraints_module.serialize(self.bias_constraint),
         }
 
     @classmethod
@@ -126,6 +131,21 @@ def _engine_regularizer(identifier):
             f"fastdnn applies regularization in C++ and supports L1/L2 penalties only "
             f"(regularizers.l1, l2, l1_l2); got {regularizer!r}")
     return regularizer
+
+
+def engine_constraint(identifier, rank, argument):
+    """A constraint the engine can apply to a weight of `rank` dimensions (ValueError otherwise)."""
+    constraint = constraints_module.get(identifier)
+    constraints_module._engine_spec(constraint, rank, argument)
+    return constraint
+
+
+def add_constraints(op, **weights):
+    """Puts `<weight>_constraint` in an engine op for each weight=(constraint, rank) that has one."""
+    for prefix, (constraint, rank) in weights.items():
+        spec = constraints_module._engine_spec(constraint, rank, f"{prefix}_constraint")
+        if spec is not None:
+            op[f"{prefix}_constraint"] = spec
 
 
 def _serialize_activation(activation):

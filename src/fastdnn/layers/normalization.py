@@ -1,7 +1,9 @@
 """BatchNormalization."""
 
+from fastdnn import constraints as constraints_module
 from fastdnn import initializers as initializers_module
 from fastdnn.layers.base import Layer, weight_spec
+from fastdnn.layers.core import add_constraints, engine_constraint
 
 
 class BatchNormalization(Layer):
@@ -12,7 +14,8 @@ class BatchNormalization(Layer):
     moving·momentum + batch·(1 − momentum); at inference they are used instead.
     A layer with trainable=False runs in inference mode even inside fit(), as
     in Keras. Weights: gamma, beta, moving_mean, moving_variance. Only axis=-1
-    (the features of a dense network) is supported.
+    (the features of a dense network) is supported; beta/gamma regularizers
+    are not. beta_constraint / gamma_constraint take the built-in constraints.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True,
@@ -26,8 +29,7 @@ class BatchNormalization(Layer):
             raise ValueError(f"momentum must be in [0, 1]; got momentum={momentum}")
         if not float(epsilon) > 0.0:
             raise ValueError(f"epsilon must be > 0; got epsilon={epsilon}")
-        for arg, value in [("beta_regularizer", beta_regularizer), ("gamma_regularizer", gamma_regularizer),
-                           ("beta_constraint", beta_constraint), ("gamma_constraint", gamma_constraint)]:
+        for arg, value in [("beta_regularizer", beta_regularizer), ("gamma_regularizer", gamma_regularizer)]:
             if value is not None:
                 raise NotImplementedError(f"BatchNormalization: {arg} is not supported by fastdnn")
         self.axis = -1
@@ -40,6 +42,8 @@ class BatchNormalization(Layer):
         self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers_module.get(moving_variance_initializer)
         self.synchronized = synchronized
+        self.beta_constraint = engine_constraint(beta_constraint, 1, "beta_constraint")
+        self.gamma_constraint = engine_constraint(gamma_constraint, 1, "gamma_constraint")
 
     def _weight_specs(self, input_shape):
         features = (input_shape[-1],)
@@ -53,8 +57,11 @@ class BatchNormalization(Layer):
         return specs
 
     def _ops(self):
-        return [{"kind": "batch_normalization", "momentum": self.momentum, "epsilon": self.epsilon,
-                 "center": self.center, "scale": self.scale, "trainable": self.trainable}]
+        op = {"kind": "batch_normalization", "momentum": self.momentum, "epsilon": self.epsilon,
+              "center": self.center, "scale": self.scale, "trainable": self.trainable}
+        add_constraints(op, gamma=(self.gamma_constraint if self.scale else None, 1),
+                        beta=(self.beta_constraint if self.center else None, 1))
+        return [op]
 
     def _named(self, name):
         return next((w for w in self._weights if w.name == name), None)
@@ -73,5 +80,7 @@ class BatchNormalization(Layer):
             "gamma_initializer": initializers_module.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers_module.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers_module.serialize(self.moving_variance_initializer),
+            "beta_constraint": constraints_module.serialize(self.beta_constraint),
+            "gamma_constraint": constraints_module.serialize(self.gamma_constraint),
         }
 

@@ -127,3 +127,6 @@ def deserialize(config, custom_objects=None):
     if name not in classes:
         raise ValueError(f"Unknown metric class {name!r} in {config!r}")
     return classes[name].from_config(dict(config.get("config", {})))
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"ALL_OBJECTS", "ENGINE_METRICS", "resolve", "snake_case"})

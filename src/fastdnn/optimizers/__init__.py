@@ -15,3 +15,6 @@ from fastdnn.optimizers.optimizer import (
     get,
     serialize,
 )
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals())

@@ -273,3 +273,6 @@ def deserialize(config):
     if name not in _BY_NAME:
         raise ValueError(f"Unknown learning rate schedule: '{name}'. Known schedules: {sorted(_BY_NAME)}")
     return _BY_NAME[name].from_config(config.get("config") or {})
+
+from fastdnn import _missing  # noqa: E402
+__getattr__, __dir__ = _missing.hooks(globals(), hidden={"learning_rates"})

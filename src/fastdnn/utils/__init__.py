@@ -3,6 +3,7 @@
 from fastdnn.utils.numerical import normalize, to_categorical
 from fastdnn.utils.progbar import Progbar
 from fastdnn.utils.seeding import set_random_seed
+from fastdnn import _missing
 
 _PLOTS = ("plot_activations", "plot_history", "plot_model", "plot_weight_histograms", "show_images")
 
@@ -12,8 +13,7 @@ def __getattr__(name):
     if name in _PLOTS:
         from fastdnn.utils import plotting
         return getattr(plotting, name)
-    raise AttributeError(f"module 'fastdnn.utils' has no attribute {name!r}")
+    raise _missing.error(__name__, name, _missing.public_names(globals(), lazy=_PLOTS))
 
 
-def __dir__():
-    return sorted(list(globals()) + list(_PLOTS))
+_, __dir__ = _missing.hooks(globals(), lazy=_PLOTS)
