@@ -1,4 +1,7 @@
-"""Sequential, as tf.keras: a stack of layers, compiled, fitted, evaluated, saved.
+"""The Trainer: what a model that trains has, as Keras' trainers/trainer.py (compile, fit,
+evaluate, predict, train_on_batch, test_on_batch, predict_on_batch). A model class derives
+from it and provides its structure: `_layers`, `built`, `_build_shape`, `output_shape`,
+`build()`, `_invalidate()`, `trainable` and `name`.
 
 Python describes the network and drives the epochs; the engine runs whole
 training steps (forward, loss, backward, update) in C++ with the GIL released.
@@ -9,43 +12,32 @@ each engine call hands back (all its batches at once).
 """
 
 import math
-import sys
 import threading
 import time
 import warnings
 
 import numpy as np
 
-from fastdnn import _core, _network, _sample_weights
+from fastdnn import _network, _sample_weights
 from fastdnn import callbacks as callbacks_module
-from fastdnn import layers as layers_module
 from fastdnn import losses as losses_module
 from fastdnn import metrics as metrics_module
 from fastdnn import optimizers as optimizers_module
-from fastdnn.layers.base import require_engine_layer, unique_name
+from fastdnn.models.arguments import (DEFAULT_BATCH_SIZE, non_negative_int, optional_positive_int, positive_int,
+                                      resolve_verbose)
+from fastdnn.models.data import prepare_x, prepare_y, require_finite
+from fastdnn.models.logs import Tally, metric_fits_loss
 
-DEFAULT_BATCH_SIZE = 32
 _FIT_LOCK = threading.Lock()
 _NETWORK_LOCK = threading.RLock()
 
 
-def _require_finite(what, a):
-    """Training on NaN or Inf would corrupt the weights for good: refuse the data before any step,
-    naming the first bad row and column (the engine checks each batch too, but by then the
-    earlier batches of the epoch would have been trained on). The engine's own check, run
-    over the whole array: one vectorized pass, no temporary for float32 data."""
-    if a.dtype.kind == "f":
-        _core.require_finite(what, a)
+class Trainer:
+    _fitting = False  # the id of the thread running fit(), or False
+    _nan_warned = False
+    _shuffle_generator = None  # set by load_model: the shuffling stream saved with the model
 
-
-class Sequential:
-    """Sequential(layers=None, name=None): layers applied one after the other."""
-
-    def __init__(self, layers=None, name=None, trainable=True):
-        self.name = name or unique_name("sequential")
-        self._layers = []
-        self._input_layer = None
-        self._build_shape = None  # (None, ...) once built
+    def __init__(self):
         self._network = None
         self._network_key = None
         self.optimizer = None
@@ -57,129 +49,7 @@ class Sequential:
         self.compiled = False
         self.stop_training = False
         self.history = None
-        self.trainable = trainable
-        for layer in layers or []:
-            self.add(layer)
 
-    # --- structure -----------------------------------------------------------------
-    @property
-    def layers(self):
-        return list(self._layers)
-
-    def add(self, layer):
-        if not isinstance(layer, layers_module.Layer):
-            raise TypeError(f"Only fastdnn layers can be added to a Sequential model; got {layer!r}")
-        require_engine_layer(layer)
-        if isinstance(layer, layers_module.InputLayer):
-            if self._layers or self._input_layer is not None:
-                raise ValueError("An Input must be the first layer of a Sequential model")
-            self._input_layer = layer
-        else:
-            if any(layer is existing for existing in self._layers):
-                raise ValueError(f"The layer {layer.name} is already in this model")
-            self._layers.append(layer)
-        self._invalidate()
-        shape = self._declared_input_shape()
-        if shape is not None and self._build_shape is None:
-            self.build((None, *shape))
-        elif self._build_shape is not None:
-            self.build(self._build_shape)
-
-    def pop(self):
-        if not self._layers:
-            raise TypeError("There are no layers in the model.")
-        layer = self._layers.pop()
-        self._invalidate()
-        if self._build_shape is not None:
-            self.build(self._build_shape)
-        return layer
-
-    def _declared_input_shape(self):
-        if self._input_layer is not None:
-            return self._input_layer._input_shape_arg
-        return self._layers[0]._input_shape_arg if self._layers else None
-
-    def _invalidate(self):
-        """The layer stack changed: the engine network must be rebuilt."""
-        self._network, self._network_key = None, None
-
-    def build(self, input_shape=None):
-        """Builds every layer for inputs of `input_shape` (with the batch dimension, e.g. (None, 784))."""
-        if input_shape is None:
-            declared = self._declared_input_shape()
-            if declared is None:
-                raise ValueError("You must provide an `input_shape` argument.")
-            input_shape = (None, *declared)
-        shape = tuple(input_shape)
-        for layer in self._layers:
-            if layer.built and tuple(layer.input_shape[1:]) != tuple(shape[1:]):
-                raise ValueError(
-                    f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected shape '
-                    f"{layer.input_shape}, found shape {shape}")
-            if not layer.built:
-                layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-        self._build_shape = (None, *tuple(input_shape)[1:])
-
-    @property
-    def built(self):
-        return self._build_shape is not None
-
-    @property
-    def input_shape(self):
-        return self._build_shape
-
-    @property
-    def output_shape(self):
-        shape = self._build_shape
-        for layer in self._layers:
-            shape = layer.compute_output_shape(shape)
-        return shape
-
-    def get_layer(self, name=None, index=None):
-        if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self._layers]}.")
-
-    # --- weights ---------------------------------------------------------------------
-    @property
-    def weights(self):
-        return [w for layer in self._layers for w in layer.weights]
-
-    @property
-    def variables(self):
-        """Every variable of every layer (Keras 3: the same list as `weights`)."""
-        return self.weights
-
-    @property
-    def trainable_weights(self):
-        return [w for w in self.weights if w.trainable] if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        return [w for w in self.weights if not w.trainable or not self.trainable]
-
-    def get_weights(self):
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights):
-        weights = list(weights)
-        mine = self.weights
-        if len(weights) != len(mine):
-            raise ValueError(f"You called `set_weights(weights)` on model {self.name} with a weight list of "
-                             f"length {len(weights)}, but the model expects {len(mine)} weights.")
-        for w, value in zip(mine, weights):
-            w.assign(value)
-
-    def count_params(self):
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model has not been built.")
-        return sum(layer.count_params() for layer in self._layers)
-
-    # --- compile ---------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True, **kwargs):
         """Keras' compile. run_eagerly, steps_per_execution and jit_compile are accepted and
@@ -214,34 +84,6 @@ class Sequential:
     def metrics_names(self):
         return ["loss"] + [m.name for m in (self._metrics or [])]
 
-    # --- data ------------------------------------------------------------------------
-    def _prepare_x(self, x):
-        if x is None:
-            raise ValueError("x is None: fastdnn trains on NumPy arrays (x, y)")
-        if isinstance(x, (list, tuple)) and x and isinstance(x[0], np.ndarray) and x[0].ndim > 1:
-            raise NotImplementedError("fastdnn models have one input: pass x as one array")
-        x = np.asarray(x)
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"x must hold numbers; got an array of dtype {x.dtype}")
-        if x.ndim == 0:
-            raise ValueError(f"x must have a sample axis: an array of shape (samples, ...); got the scalar {x!r}")
-        if x.ndim == 1:
-            x = x.reshape(-1, 1)
-        if not self.built:
-            self.build((None, *x.shape[1:]))
-        expected = self._build_shape[1:]
-        if x.shape[1:] != expected:
-            if x.ndim == 2 and int(np.prod(expected)) == x.shape[1] and len(expected) > 1:
-                pass  # already flattened samples
-            else:
-                first = self._layers[0].name if self._layers else self.name
-                raise ValueError(
-                    f'Input 0 of layer "{first}" is incompatible with the layer: expected shape '
-                    f"{self._build_shape}, found shape {(None, *x.shape[1:])}")
-        if len(x) == 0:
-            raise ValueError("x is empty: it needs at least one sample")
-        return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
-
     def _loss_and_metrics(self, y):
         """The engine loss spec, the engine metric and the Python metrics for labels shaped like y."""
         out_shape = self.output_shape
@@ -268,7 +110,7 @@ class Sequential:
         engine_metric, python_metrics = None, []
         for m in self._metrics:
             kind = metrics_module.ENGINE_METRICS.get(type(m))
-            if engine_metric is None and kind is not None and _metric_fits_loss(kind, spec["kind"]) \
+            if engine_metric is None and kind is not None and metric_fits_loss(kind, spec["kind"]) \
                     and m._fn_kwargs.get("threshold", 0.5) == 0.5:
                 engine_metric = m
                 spec["metric"] = kind
@@ -276,29 +118,6 @@ class Sequential:
                 python_metrics.append(m)
         return spec, engine_metric, python_metrics
 
-    def _prepare_y(self, y, spec, rows):
-        if y is None:
-            raise ValueError("y is None: fit and evaluate need targets")
-        y = np.asarray(y)
-        if y.dtype.kind not in "biuf":
-            raise TypeError(f"y must hold numbers; got an array of dtype {y.dtype}")
-        if y.ndim == 0:
-            raise ValueError(f"y must have a sample axis: an array of shape (samples, ...); got the scalar {y!r}")
-        if len(y) != rows:
-            raise ValueError(f"Data cardinality is ambiguous:\n  x sizes: {rows}\n  y sizes: {len(y)}\n"
-                             "Make sure all arrays contain the same number of samples.")
-        if spec["kind"] == "sparse_categorical_crossentropy":
-            return y
-        width = self.output_shape[-1]
-        if y.ndim == 1 and width == 1:
-            y = y.reshape(-1, 1)
-        if y.ndim == 1 and spec["kind"] in ("categorical_crossentropy",):
-            raise ValueError(
-                f"categorical_crossentropy needs one-hot targets of shape ({rows}, {width}); got integer labels "
-                "of shape ({rows},): use sparse_categorical_crossentropy, or fastdnn.utils.to_categorical(y)")
-        return np.ascontiguousarray(y, dtype=np.float32)
-
-    # --- the engine network -----------------------------------------------------------
     def _get_network(self, spec=None):
         """The engine network for the current layers, loss and optimizer (rebuilt when they change)."""
         with _NETWORK_LOCK:  # predict from several threads on a fresh model: one network, built once
@@ -336,7 +155,6 @@ class Sequential:
         self._network, self._network_key = net, key if spec is not None else None
         return net
 
-    # --- training --------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
             initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
@@ -374,13 +192,13 @@ class Sequential:
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}")
-        batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
-        epochs = _non_negative_int("epochs", epochs)
-        initial_epoch = _non_negative_int("initial_epoch", initial_epoch)
-        steps_per_epoch = _optional_positive_int("steps_per_epoch", steps_per_epoch)
-        validation_steps = _optional_positive_int("validation_steps", validation_steps)
-        validation_batch_size = _optional_positive_int("validation_batch_size", validation_batch_size)
-        validation_freq = _positive_int("validation_freq", validation_freq)
+        batch_size = positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+        epochs = non_negative_int("epochs", epochs)
+        initial_epoch = non_negative_int("initial_epoch", initial_epoch)
+        steps_per_epoch = optional_positive_int("steps_per_epoch", steps_per_epoch)
+        validation_steps = optional_positive_int("validation_steps", validation_steps)
+        validation_batch_size = optional_positive_int("validation_batch_size", validation_batch_size)
+        validation_freq = positive_int("validation_freq", validation_freq)
         self._require_compiled()
         with _FIT_LOCK:  # test-and-set: two threads must not both start training this model
             if self._fitting:
@@ -397,9 +215,9 @@ class Sequential:
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
              initial_epoch, steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
              sample_weight, class_weight):
-        x = self._prepare_x(x)
+        x = prepare_x(self, x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = self._prepare_y(y, spec, len(x))
+        y = prepare_y(self, y, spec, len(x))
         if class_weight is not None and sample_weight is not None:
             raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
         sample_weight = _sample_weights.prepare(sample_weight, len(x))
@@ -417,17 +235,17 @@ class Sequential:
             x, y = x[:split_at], y[:split_at]
         if class_weight is not None:  # as Keras: the training part only, after the split
             sample_weight = _sample_weights.from_class_weight(class_weight, y)
-        _require_finite("x", x)  # the training part: validation data may hold NaN (evaluate computes on)
-        _require_finite("y", y)
+        require_finite("x", x)  # the training part: validation data may hold NaN (evaluate computes on)
+        require_finite("y", y)
         if validation_data is not None:
             if len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val)")
-            x_val = self._prepare_x(validation_data[0])
-            y_val = self._prepare_y(validation_data[1], spec, len(x_val))
+            x_val = prepare_x(self, validation_data[0])
+            y_val = prepare_y(self, validation_data[1], spec, len(x_val))
             w_val = None
             if len(validation_data) == 3:
                 w_val = _sample_weights.prepare(validation_data[2], len(x_val), "validation_data's sample_weight")
-        verbose = _resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose)
         batches_per_pass = math.ceil(len(x) / batch_size)
         steps = steps_per_epoch or batches_per_pass
         net = self._get_network(spec)
@@ -482,10 +300,6 @@ class Sequential:
             callback_list.on_train_end(logs)
         return self.history
 
-    _fitting = False  # the id of the thread running fit(), or False
-    _nan_warned = False
-    _shuffle_generator = None  # set by load_model: the shuffling stream saved with the model
-
     def _shuffled(self, n, shuffle):
         """The epoch's order of the samples, drawn from the global generator (seeded by
         utils.set_random_seed) or, for a model from load_model, from a generator that continues
@@ -505,7 +319,7 @@ class Sequential:
         batches (what Keras' metrics see batch by batch: sums, so the running values at every
         logged batch boundary are Keras')."""
         steps = math.ceil(len(order) / batch_size)
-        tally = _Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
+        tally = Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
         outputs = np.empty((len(order), net.output_width), np.float32) if python_metrics else None
         # Batches per engine call: 1 for batch hooks; with a progress bar, enough for ~0.1 s.
         group = 1 if batch_hooks or show_progress else steps
@@ -546,16 +360,6 @@ class Sequential:
         """The ids of the metrics to weight: the weighted_metrics, when there are weights."""
         return self._weighted if sample_weight is not None else set()
 
-    @staticmethod
-    def _logs(loss, engine_value, engine_metric, python_metrics, python_values):
-        """Logs as Keras 3 orders them: the metrics and loss by name."""
-        logs = {"loss": float(loss)}
-        if engine_metric is not None:
-            logs[engine_metric.name] = float(engine_value)
-        for m, v in zip(python_metrics, python_values):
-            logs[m.name] = float(v) if np.size(v) == 1 else np.asarray(v)  # a vector for several thresholds
-        return dict(sorted(logs.items()))
-
     def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics, sample_weight=None):
         """Logs of one inference pass over (x, y) (see _evaluate_with_callbacks), with no callbacks."""
         return self._evaluate_with_callbacks(net, x, y, batch_size, None, engine_metric, python_metrics,
@@ -573,7 +377,7 @@ class Sequential:
         batches = math.ceil(rows / batch_size)
         per_batch = callbacks is not None and callbacks._implements_test_batch_hooks()
         chunk_rows = batch_size if per_batch else rows
-        tally = _Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
+        tally = Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
         outputs = np.empty((rows, net.output_width), np.float32) if python_metrics else None
         if callbacks is not None:
             callbacks.on_test_begin()
@@ -605,12 +409,12 @@ class Sequential:
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled()
-        x = self._prepare_x(x)
+        x = prepare_x(self, x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = self._prepare_y(y, spec, len(x))
+        y = prepare_y(self, y, spec, len(x))
         sample_weight = _sample_weights.prepare(sample_weight, len(x))
-        batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
-        steps = _optional_positive_int("steps", steps)
+        batch_size = positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+        steps = optional_positive_int("steps", steps)
         net = self._get_network(spec)
         callback_list = self._inference_callbacks(callbacks, verbose, steps or math.ceil(len(x) / batch_size))
         logs = self._evaluate_with_callbacks(net, x, y, batch_size, callback_list, engine_metric, python_metrics,
@@ -622,9 +426,9 @@ class Sequential:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs in inference mode, (samples, outputs) float32."""
-        x = self._prepare_x(x)
-        batch_size = _positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
-        steps = _optional_positive_int("steps", steps)
+        x = prepare_x(self, x)
+        batch_size = positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+        steps = optional_positive_int("steps", steps)
         if steps is not None:
             x = x[:steps * batch_size]  # Keras: the first `steps` batches
         net = self._get_network()
@@ -660,7 +464,7 @@ class Sequential:
 
     def _inference_callbacks(self, callbacks, verbose, steps):
         callback_list = callbacks_module.CallbackList(callbacks)
-        verbose = _resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose)
         if verbose and not any(isinstance(c, callbacks_module.ProgbarLogger) for c in callback_list.callbacks):
             callback_list.append(callbacks_module.ProgbarLogger())
         callback_list.set_model(self)
@@ -671,23 +475,23 @@ class Sequential:
         """One training step on one batch; returns its loss (and metrics), as Keras. sample_weight and
         class_weight as in fit."""
         self._require_compiled()
-        x = self._prepare_x(x)
+        x = prepare_x(self, x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = self._prepare_y(y, spec, len(x))
+        y = prepare_y(self, y, spec, len(x))
         sample_weight = _sample_weights.for_training(sample_weight, class_weight, y, len(x))
         net = self._get_network(spec)
         rate = self.optimizer._learning_rates(net.iterations, 1)[0]
         loss, *hits = net.train_step(x, y, rate, sample_weight=sample_weight)
-        tally = _Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
+        tally = Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
         tally.add(loss * len(x), len(x), *hits, y=y, outputs=net.training_output() if python_metrics else None,
                   weights=sample_weight)
         return self._returned(tally.logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled()
-        x = self._prepare_x(x)
+        x = prepare_x(self, x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = self._prepare_y(y, spec, len(x))
+        y = prepare_y(self, y, spec, len(x))
         sample_weight = _sample_weights.prepare(sample_weight, len(x))
         logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics,
                                      sample_weight)
@@ -701,163 +505,3 @@ class Sequential:
             return logs
         ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
         return ordered[0] if len(ordered) == 1 else ordered
-
-    def __call__(self, inputs, training=False):
-        """The outputs for `inputs` as one batch, as Keras' model(x). training=True runs every layer
-        in training mode with nothing updated (dropout active with fresh masks on each call,
-        BatchNormalization on the batch's own statistics, its moving statistics untouched), as
-        Keras does: Monte Carlo dropout. Unlike Keras, the result is a NumPy array, not a tensor."""
-        x = self._prepare_x(inputs)
-        out = _network.forward(self._get_network(), x, training)
-        return out.reshape((len(x), *self.output_shape[1:]))
-
-    # --- description ------------------------------------------------------------------
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
-                layer_range=None):
-        """Prints the layer table in Keras 2's plain-text layout (fastdnn's choice: it prints the
-        same on every console); Total / Trainable / Non-trainable params as Keras counts them."""
-        from fastdnn.utils.summary import format_summary
-
-        if not self.built:
-            raise ValueError("This model has not yet been built. Build the model first by calling `build()` "
-                             "or by calling the model on a batch of data.")
-        text = format_summary(self, line_length=line_length or 65, positions=positions)
-        (print_fn or print)(text)
-
-    def get_config(self):
-        config = {"name": self.name, "layers": [layers_module.serialize(layer) for layer in self._layers]}
-        if self._input_layer is not None:
-            config["layers"].insert(0, layers_module.serialize(self._input_layer))
-        if self._build_shape is not None:
-            config["build_input_shape"] = list(self._build_shape)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        model = cls(name=config.get("name"))
-        for layer_config in config.get("layers", []):
-            model.add(layers_module.deserialize(layer_config))
-        if config.get("build_input_shape") and not model.built:
-            model.build(tuple(config["build_input_shape"]))
-        return model
-
-    def to_json(self, **kwargs):
-        import json
-
-        return json.dumps({"class_name": "Sequential", "config": self.get_config()}, **kwargs)
-
-    def save(self, filepath, overwrite=True, **kwargs):
-        """One file with the configuration, the weights and the optimizer state (fastdnn's own
-        format: a zip of JSON and .npy arrays, no pickle), written atomically."""
-        from fastdnn import saving
-
-        saving.save_model(self, filepath, overwrite=overwrite)
-
-    def save_weights(self, filepath, overwrite=True):
-        from fastdnn import saving
-
-        saving.save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath, skip_mismatch=False):
-        from fastdnn import saving
-
-        saving.load_weights(self, filepath)
-
-    def __repr__(self):
-        return f"<Sequential name={self.name}, built={self.built}>"
-
-
-class Model:
-    """Keras' functional and subclassed models are not supported by fastdnn (yet): use Sequential."""
-
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            "fastdnn supports Sequential models only; the functional API (Model(inputs, outputs)) and "
-            "subclassed models are not supported yet")
-
-
-class _Tally:
-    """Running logs over the batches of an epoch or an evaluation, as Keras' metrics keep them: the
-    loss averaged over the rows; the engine's accuracy count over the rows, or over Σw when it is
-    a weighted metric and there are weights; the Python metrics as stateful objects (reset here),
-    given the sample weights when they are weighted metrics."""
-
-    def __init__(self, engine_metric, python_metrics, weighted_ids):
-        self.engine_metric, self.python_metrics, self.weighted_ids = engine_metric, python_metrics, weighted_ids
-        self.rows, self.loss_sum, self.hits, self.weight_sum = 0, 0.0, 0.0, 0.0
-        for m in python_metrics:
-            m.reset_state()
-
-    def add(self, loss_sum, rows, hits, weighted_hits=None, y=None, outputs=None, weights=None):
-        """One engine call's results: Σ over its rows of the loss, its accuracy hits (and weighted
-        hits, with weights), and the targets and outputs for the Python metrics."""
-        self.rows += rows
-        self.loss_sum += loss_sum
-        weighted_engine_metric = weights is not None and id(self.engine_metric) in self.weighted_ids
-        self.hits += weighted_hits if weighted_engine_metric else hits
-        if weights is not None:
-            self.weight_sum += float(np.sum(weights, dtype=np.float64))
-        for m in self.python_metrics:
-            m.update_state(y, outputs, sample_weight=weights if id(m) in self.weighted_ids else None)
-
-    def logs(self):
-        weighted = bool(self.weighted_ids) and id(self.engine_metric) in self.weighted_ids
-        denominator = self.weight_sum if weighted else self.rows
-        return Sequential._logs(self.loss_sum / self.rows, self.hits / denominator if denominator else 0.0,
-                                self.engine_metric, self.python_metrics, [m.result() for m in self.python_metrics])
-
-
-def _metric_fits_loss(metric_kind, loss_kind):
-    sparse_loss = loss_kind == "sparse_categorical_crossentropy"
-    return (metric_kind == "sparse_categorical_accuracy") == sparse_loss
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _optional_positive_int(name, value):
-    return None if value is None else _positive_int(name, value)
-
-
-def _non_negative_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
-    return int(value)
-
-
-def _resolve_verbose(verbose):
-    """Keras' verbose: "auto" is 1 on a terminal and 2 otherwise (fastdnn's rule for logs)."""
-    if verbose == "auto":
-        return 1 if getattr(sys.stdout, "isatty", lambda: False)() else 2
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got {verbose!r}")
-    return int(verbose)
-
-
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """A model saved by Sequential.save (fastdnn's format), compiled as it was saved."""
-    from fastdnn import saving
-
-    return saving.load_model(filepath, compile=compile)
-
-
-def model_from_json(json_string, custom_objects=None):
-    import json
-
-    config = json.loads(json_string)
-    return Sequential.from_config(config.get("config", config))
-
-
-def clone_model(model):
-    """A new model with the same layers' configuration and freshly initialized weights."""
-    config = model.get_config()
-    for layer in config["layers"]:
-        layer["config"].pop("name", None)
-    config.pop("name", None)
-    return Sequential.from_config(config)
-
-from fastdnn import _missing  # noqa: E402
-__getattr__, __dir__ = _missing.hooks(globals(), hidden={"DEFAULT_BATCH_SIZE", "unique_name"})

@@ -1,0 +1,70 @@
+"""x and y as the engine takes them (Keras' data adapters, for NumPy arrays): checked,
+flattened to (samples, features) float32, y shaped for the loss."""
+
+import numpy as np
+
+from fastdnn import _core
+
+
+def require_finite(what, a):
+    """Training on NaN or Inf would corrupt the weights for good: refuse the data before any step,
+    naming the first bad row and column (the engine checks each batch too, but by then the
+    earlier batches of the epoch would have been trained on). The engine's own check, run
+    over the whole array: one vectorized pass, no temporary for float32 data."""
+    if a.dtype.kind == "f":
+        _core.require_finite(what, a)
+
+
+def prepare_x(model, x):
+    """x as (samples, features) float32 C-contiguous (float32 C-contiguous x is not copied),
+    checked against the model's input shape; builds the model for x's shape if it is not built."""
+    if x is None:
+        raise ValueError("x is None: fastdnn trains on NumPy arrays (x, y)")
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], np.ndarray) and x[0].ndim > 1:
+        raise NotImplementedError("fastdnn models have one input: pass x as one array")
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"x must hold numbers; got an array of dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError(f"x must have a sample axis: an array of shape (samples, ...); got the scalar {x!r}")
+    if x.ndim == 1:
+        x = x.reshape(-1, 1)
+    if not model.built:
+        model.build((None, *x.shape[1:]))
+    expected = model._build_shape[1:]
+    if x.shape[1:] != expected:
+        if x.ndim == 2 and int(np.prod(expected)) == x.shape[1] and len(expected) > 1:
+            pass  # already flattened samples
+        else:
+            first = model._layers[0].name if model._layers else model.name
+            raise ValueError(
+                f'Input 0 of layer "{first}" is incompatible with the layer: expected shape '
+                f"{model._build_shape}, found shape {(None, *x.shape[1:])}")
+    if len(x) == 0:
+        raise ValueError("x is empty: it needs at least one sample")
+    return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+
+
+def prepare_y(model, y, spec, rows):
+    """y as the engine's loss `spec` takes it: integer labels for the sparse loss, otherwise
+    (samples, outputs) float32."""
+    if y is None:
+        raise ValueError("y is None: fit and evaluate need targets")
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold numbers; got an array of dtype {y.dtype}")
+    if y.ndim == 0:
+        raise ValueError(f"y must have a sample axis: an array of shape (samples, ...); got the scalar {y!r}")
+    if len(y) != rows:
+        raise ValueError(f"Data cardinality is ambiguous:\n  x sizes: {rows}\n  y sizes: {len(y)}\n"
+                         "Make sure all arrays contain the same number of samples.")
+    if spec["kind"] == "sparse_categorical_crossentropy":
+        return y
+    width = model.output_shape[-1]
+    if y.ndim == 1 and width == 1:
+        y = y.reshape(-1, 1)
+    if y.ndim == 1 and spec["kind"] in ("categorical_crossentropy",):
+        raise ValueError(
+            f"categorical_crossentropy needs one-hot targets of shape ({rows}, {width}); got integer labels "
+            "of shape ({rows},): use sparse_categorical_crossentropy, or fastdnn.utils.to_categorical(y)")
+    return np.ascontiguousarray(y, dtype=np.float32)

@@ -1,0 +1,203 @@
+"""Sequential, as tf.keras: a stack of layers, built, described and saved; the training
+(compile, fit, evaluate, predict) is the Trainer's."""
+
+from fastdnn import _network
+from fastdnn import layers as layers_module
+from fastdnn.layers.base import require_engine_layer, unique_name
+from fastdnn.models.data import prepare_x
+from fastdnn.models.trainer import Trainer
+
+
+class Sequential(Trainer):
+    """Sequential(layers=None, name=None): layers applied one after the other."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__()
+        self.name = name or unique_name("sequential")
+        self._layers = []
+        self._input_layer = None
+        self._build_shape = None  # (None, ...) once built
+        self.trainable = trainable
+        for layer in layers or []:
+            self.add(layer)
+
+    # --- structure -----------------------------------------------------------------
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def add(self, layer):
+        if not isinstance(layer, layers_module.Layer):
+            raise TypeError(f"Only fastdnn layers can be added to a Sequential model; got {layer!r}")
+        require_engine_layer(layer)
+        if isinstance(layer, layers_module.InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("An Input must be the first layer of a Sequential model")
+            self._input_layer = layer
+        else:
+            if any(layer is existing for existing in self._layers):
+                raise ValueError(f"The layer {layer.name} is already in this model")
+            self._layers.append(layer)
+        self._invalidate()
+        shape = self._declared_input_shape()
+        if shape is not None and self._build_shape is None:
+            self.build((None, *shape))
+        elif self._build_shape is not None:
+            self.build(self._build_shape)
+
+    def pop(self):
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self._invalidate()
+        if self._build_shape is not None:
+            self.build(self._build_shape)
+        return layer
+
+    def _declared_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer._input_shape_arg
+        return self._layers[0]._input_shape_arg if self._layers else None
+
+    def _invalidate(self):
+        """The layer stack changed: the engine network must be rebuilt."""
+        self._network, self._network_key = None, None
+
+    def build(self, input_shape=None):
+        """Builds every layer for inputs of `input_shape` (with the batch dimension, e.g. (None, 784))."""
+        if input_shape is None:
+            declared = self._declared_input_shape()
+            if declared is None:
+                raise ValueError("You must provide an `input_shape` argument.")
+            input_shape = (None, *declared)
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            if layer.built and tuple(layer.input_shape[1:]) != tuple(shape[1:]):
+                raise ValueError(
+                    f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected shape '
+                    f"{layer.input_shape}, found shape {shape}")
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self._build_shape = (None, *tuple(input_shape)[1:])
+
+    @property
+    def built(self):
+        return self._build_shape is not None
+
+    @property
+    def input_shape(self):
+        return self._build_shape
+
+    @property
+    def output_shape(self):
+        shape = self._build_shape
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self._layers]}.")
+
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def variables(self):
+        """Every variable of every layer (Keras 3: the same list as `weights`)."""
+        return self.weights
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not w.trainable or not self.trainable]
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"You called `set_weights(weights)` on model {self.name} with a weight list of "
+                             f"length {len(weights)}, but the model expects {len(mine)} weights.")
+        for w, value in zip(mine, weights):
+            w.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model has not been built.")
+        return sum(layer.count_params() for layer in self._layers)
+
+    # --- description ------------------------------------------------------------------
+    def __call__(self, inputs, training=False):
+        """The outputs for `inputs` as one batch, as Keras' model(x). training=True runs every layer
+        in training mode with nothing updated (dropout active with fresh masks on each call,
+        BatchNormalization on the batch's own statistics, its moving statistics untouched), as
+        Keras does: Monte Carlo dropout. Unlike Keras, the result is a NumPy array, not a tensor."""
+        x = prepare_x(self, inputs)
+        out = _network.forward(self._get_network(), x, training)
+        return out.reshape((len(x), *self.output_shape[1:]))
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Prints the layer table in Keras 2's plain-text layout (fastdnn's choice: it prints the
+        same on every console); Total / Trainable / Non-trainable params as Keras counts them."""
+        from fastdnn.utils.summary import format_summary
+
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by calling `build()` "
+                             "or by calling the model on a batch of data.")
+        text = format_summary(self, line_length=line_length or 65, positions=positions)
+        (print_fn or print)(text)
+
+    def get_config(self):
+        config = {"name": self.name, "layers": [layers_module.serialize(layer) for layer in self._layers]}
+        if self._input_layer is not None:
+            config["layers"].insert(0, layers_module.serialize(self._input_layer))
+        if self._build_shape is not None:
+            config["build_input_shape"] = list(self._build_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config.get("name"))
+        for layer_config in config.get("layers", []):
+            model.add(layers_module.deserialize(layer_config))
+        if config.get("build_input_shape") and not model.built:
+            model.build(tuple(config["build_input_shape"]))
+        return model
+
+    def to_json(self, **kwargs):
+        import json
+
+        return json.dumps({"class_name": "Sequential", "config": self.get_config()}, **kwargs)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """One file with the configuration, the weights and the optimizer state (fastdnn's own
+        format: a zip of JSON and .npy arrays, no pickle), written atomically."""
+        from fastdnn import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        from fastdnn import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from fastdnn import saving
+
+        saving.load_weights(self, filepath)
+
+    def __repr__(self):
+        return f"<Sequential name={self.name}, built={self.built}>"
