@@ -291,3 +291,27 @@ def test_noise_kernels_are_bitwise_identical_on_1_and_2_threads(restore_threads)
                         *K.gaussian_dropout_forward(x, 0.3, 3, 4), K.activity_penalty(x, 0.1, 0.2)))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+# --- bad input at the binding boundary --------------------------------------------------------
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: K.normalization_forward(np.ones((2, 3)), np.ones(2), np.ones(3)), ValueError, "mean"),
+    (lambda: K.normalization_forward(np.ones((2, 3)), np.ones(3), np.ones(3), epsilon=0.0), ValueError, "epsilon"),
+    (lambda: K.normalization_forward(np.ones(3), np.ones(3), np.ones(3)), ValueError, "x"),
+    (lambda: K.normalization_backward(np.ones((2, 3)), np.ones(4)), ValueError, "denominator"),
+    (lambda: K.rescaling_forward(np.ones((2, 3)), np.ones(3), np.ones(2)), ValueError, "offset"),
+    (lambda: K.rescaling_forward(np.array([["a", "b"]]), np.ones(2), np.ones(2)), TypeError, "x has dtype"),
+    (lambda: K.layernorm_forward(np.ones((2, 3)), None, None, 0.0), ValueError, "epsilon"),
+    (lambda: K.layernorm_backward(np.ones((2, 3)), np.ones((2, 4)), np.ones(2), np.ones(2)), ValueError, "xhat"),
+    (lambda: K.layernorm_backward(np.ones((2, 3)), np.ones((2, 3)), np.ones(3), np.ones(2)), ValueError, "mean"),
+    (lambda: K.activity_regularization_backward(np.ones(3), np.ones(4)), ValueError, "shape"),
+    (lambda: K.activity_penalty(np.ones(3), l1=-1.0), ValueError, "l1"),
+    (lambda: K.standard_normal(0), ValueError, "n"),
+    (lambda: K.gaussian_noise_forward(np.ones(3), -0.5), ValueError, "stddev"),
+    (lambda: K.gaussian_noise_forward(np.ones(3), 0.5, seed=-1), ValueError, "seed"),
+    (lambda: K.gaussian_dropout_forward(np.zeros((0, 3)), 0.5), ValueError, "x"),
+])
+def test_layer_kernels_reject_bad_input_naming_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

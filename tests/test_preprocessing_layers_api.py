@@ -131,6 +131,23 @@ def test_adapt_on_batches_merges_them_as_keras():
     np.testing.assert_allclose(variance, x.var(axis=0), rtol=1e-5)
 
 
+def test_adapt_takes_any_array_like_as_one_batch():
+    class Table:  # what a DataFrame looks like to adapt: iterable (over its columns) and an array
+        def __init__(self, values):
+            self.values = values
+
+        def __iter__(self):
+            return iter(["a", "b", "c"])
+
+        def __array__(self, dtype=None, copy=None):
+            return self.values
+
+    x = _data(np.random.default_rng(11))
+    norm = layers.Normalization()
+    norm.adapt(Table(x))
+    np.testing.assert_array_equal(norm.get_weights()[0], np.mean(x, axis=0))
+
+
 def test_adapt_refuses_nan_and_inf():
     x = _data(np.random.default_rng(6))
     x[3, 1] = np.nan

@@ -102,7 +102,7 @@ class Normalization(Layer):
         array (samples, features), or an iterable of such batches, merged as Keras merges them."""
         if self.input_mean is not None:
             raise ValueError("Normalization: adapt() needs a layer created without mean= and variance=")
-        if isinstance(data, np.ndarray) or (not hasattr(data, "__iter__") and hasattr(data, "__array__")):
+        if isinstance(data, np.ndarray) or hasattr(data, "__array__"):  # arrays, DataFrames, tensors: one batch
             mean, variance = self._statistics(self._checked(data))
         elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
             mean, variance = self._merged_statistics(data)
