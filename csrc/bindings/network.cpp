@@ -167,7 +167,8 @@ Every call that runs the network releases the GIL.)doc")
           [](Network& net) {
             static const char* names[StepProfile::kParts] = {
                 "dense", "batch_normalization", "activation", "prelu", "rrelu", "dropout",
-                "alpha_dropout", "loss", "optimizer", "other"};
+                "alpha_dropout", "normalization", "rescaling", "gaussian_noise", "gaussian_dropout",
+                "activity_regularization", "layer_normalization", "loss", "optimizer", "other"};
             py::dict d;
             for (int i = 0; i < StepProfile::kParts; ++i) d[names[i]] = net.profile.seconds[i];
             d["steps"] = net.profile.steps;

@@ -1,6 +1,7 @@
 #include "bindings/specs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 
@@ -73,6 +74,19 @@ uint64_t read_seed(Settings& s, int index) {
   return uint64_t(integer_in(v, s.name("seed").c_str(), 0, std::numeric_limits<int64_t>::max()));
 }
 
+// A list of finite numbers (one per feature) at `key`; `low` bounds them from below.
+std::vector<float> read_values(Settings& s, const char* key, double low) {
+  if (!s.has(key)) throw py::value_error(s.name(key) + " is required");
+  FloatArray a = vector(s.get(key), s.name(key).c_str());
+  for (int64_t i = 0; i < a.size(); ++i) {
+    if (!(std::isfinite(a.data()[i]) && a.data()[i] >= low)) {
+      throw py::value_error(s.name(key) + "[" + std::to_string(i) + "] must be finite and >= " +
+                            std::to_string(low) + "; got " + std::to_string(a.data()[i]));
+    }
+  }
+  return std::vector<float>(a.data(), a.data() + a.size());
+}
+
 }  // namespace
 
 void read_activation(Settings& s, Activation* f, ActivationParams* p) {
@@ -118,7 +132,11 @@ OpSpec parse_op(py::handle obj, int index) {
       {"dense", OpKind::Dense},       {"batch_normalization", OpKind::BatchNorm},
       {"activation", OpKind::Activation}, {"prelu", OpKind::PReLU},
       {"rrelu", OpKind::RReLU},       {"dropout", OpKind::Dropout},
-      {"alpha_dropout", OpKind::AlphaDropout},
+      {"alpha_dropout", OpKind::AlphaDropout}, {"normalization", OpKind::Normalization},
+      {"rescaling", OpKind::Rescaling}, {"gaussian_noise", OpKind::GaussianNoise},
+      {"gaussian_dropout", OpKind::GaussianDropout},
+      {"activity_regularization", OpKind::ActivityRegularization},
+      {"layer_normalization", OpKind::LayerNorm},
   };
   Settings s(obj, "ops[" + std::to_string(index) + "]");
   OpSpec op;
@@ -163,6 +181,40 @@ OpSpec parse_op(py::handle obj, int index) {
     case OpKind::AlphaDropout:
       op.rate = s.number("rate", 0.0, 0.0, 1.0, /*high_open=*/true);
       op.seed = read_seed(s, index);
+      break;
+    case OpKind::Normalization:
+      op.invert = s.flag("invert", false);
+      op.epsilon = s.number("epsilon", 1e-7, 0.0, kInf);
+      if (op.epsilon <= 0.0) throw py::value_error(s.name("epsilon") + " must be > 0");
+      if (s.has("mean") || s.has("variance")) {
+        op.mean = read_values(s, "mean", -kInf);
+        op.variance = read_values(s, "variance", 0.0);
+      }
+      break;
+    case OpKind::Rescaling:
+      op.multiplier = read_values(s, "scale", -kInf);
+      op.offset = read_values(s, "offset", -kInf);
+      break;
+    case OpKind::GaussianNoise:
+      op.stddev = s.number("stddev", 0.0, 0.0, kInf);
+      op.seed = read_seed(s, index);
+      break;
+    case OpKind::GaussianDropout:
+      op.rate = s.number("rate", 0.0, 0.0, 1.0, /*high_open=*/true);
+      op.seed = read_seed(s, index);
+      break;
+    case OpKind::ActivityRegularization:
+      op.l1 = s.number("l1", 0.0, 0.0, kInf);
+      op.l2 = s.number("l2", 0.0, 0.0, kInf);
+      break;
+    case OpKind::LayerNorm:
+      op.epsilon = s.number("epsilon", 1e-3, 0.0, kInf);
+      if (op.epsilon <= 0.0) throw py::value_error(s.name("epsilon") + " must be > 0");
+      op.center = s.flag("center", true);
+      op.scale = s.flag("scale", true);
+      op.rms_scaling = s.flag("rms_scaling", false);
+      op.gamma_regularizer = read_regularizer(s, "gamma");
+      op.beta_regularizer = read_regularizer(s, "beta");
       break;
   }
   s.finish();

@@ -106,6 +106,12 @@ double Network::penalty(bool add_gradients) {
   return total;
 }
 
+double Network::activity_penalty() const {
+  double total = 0.0;
+  for (const auto& op : ops_) total += op->loss_penalty();
+  return total;
+}
+
 void Network::prepare_training(int64_t rows) {
   if (rows <= train_rows_) return;
   train_ws_->reserve(rows);
@@ -130,7 +136,7 @@ BatchResult Network::train_step(const float* x, const Targets& y, int64_t rows, 
   BatchResult result;
   {
     PartTimer timer(part(StepProfile::kLoss));
-    result.loss = loss_->compute(ws, y, rows, true);
+    result.loss = loss_->compute(ws, y, rows, true) + activity_penalty() / double(rows);
     const Hits h = loss_->hits(ws.in(ws.slots() - 1), y, rows, output_width());
     result.hits = h.count;
     result.weighted_hits = h.weighted;
@@ -199,7 +205,7 @@ BatchResult Network::evaluate(const float* x, const Targets& y, int64_t rows, in
     ws.set_input(x + r0 * spec_.input_width);
     forward(ws, Pass{b, false, false, uint64_t(iterations)});
     const Targets yb = y.rows_from(r0);
-    loss_sum += loss_->compute(ws, yb, b, false) * double(b);
+    loss_sum += loss_->compute(ws, yb, b, false) * double(b) + activity_penalty();
     const Hits h = loss_->hits(ws.in(ws.slots() - 1), yb, b, output_width());
     hits.count += h.count;
     hits.weighted += h.weighted;
@@ -243,7 +249,7 @@ double Network::compute_gradients(const float* x, const Targets& y, int64_t rows
   ws.set_input(x);
   const Pass pass{rows, true, false, uint64_t(iterations)};
   forward(ws, pass);
-  const double loss = loss_->compute(ws, y, rows, true);
+  const double loss = loss_->compute(ws, y, rows, true) + activity_penalty() / double(rows);
   backward(ws, pass);
   return loss + penalty(true);
 }

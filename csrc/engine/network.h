@@ -26,7 +26,8 @@ struct NetworkSpec {
 // kind (indexed by OpKind), then the loss, the optimizer update, and the rest
 // (input checks, regularization penalties).
 struct StepProfile {
-  static constexpr int kLoss = 7, kOptimizer = 8, kOther = 9, kParts = 10;
+  static constexpr int kLoss = kOpKinds, kOptimizer = kOpKinds + 1, kOther = kOpKinds + 2;
+  static constexpr int kParts = kOpKinds + 3;
   double seconds[kParts] = {};
   int64_t steps = 0;
 };
@@ -99,6 +100,7 @@ class Network {
   void forward(Workspace& ws, const Pass& pass);
   void backward(Workspace& ws, const Pass& pass);
   double penalty(bool add_gradients);
+  double activity_penalty() const;  // the ops' loss penalties of the last forward, summed
   void prepare_training(int64_t rows);
 
   NetworkSpec spec_;

@@ -11,6 +11,12 @@ std::unique_ptr<Op> make_op(const OpSpec& spec) {
     case OpKind::RReLU: return make_rrelu(spec);
     case OpKind::Dropout:
     case OpKind::AlphaDropout: return make_dropout(spec);
+    case OpKind::Normalization: return make_normalization(spec);
+    case OpKind::Rescaling: return make_rescaling(spec);
+    case OpKind::GaussianNoise:
+    case OpKind::GaussianDropout: return make_gaussian_noise(spec);
+    case OpKind::ActivityRegularization: return make_activity_regularization(spec);
+    case OpKind::LayerNorm: return make_layernorm(spec);
   }
   return nullptr;
 }

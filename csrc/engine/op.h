@@ -13,7 +13,11 @@
 
 namespace fastdnn {
 
-enum class OpKind { Dense, BatchNorm, Activation, PReLU, RReLU, Dropout, AlphaDropout };
+enum class OpKind {
+  Dense, BatchNorm, Activation, PReLU, RReLU, Dropout, AlphaDropout,
+  Normalization, Rescaling, GaussianNoise, GaussianDropout, ActivityRegularization, LayerNorm,
+};
+constexpr int kOpKinds = int(OpKind::LayerNorm) + 1;
 
 // What Python describes; every field has Keras' default.
 struct OpSpec {
@@ -41,6 +45,19 @@ struct OpSpec {
   // Dropout, AlphaDropout (rate in [0, 1)); RReLU and both dropouts draw from `seed`
   double rate = 0.0;
   uint64_t seed = 0;
+  // Normalization (epsilon is Keras' backend epsilon): mean and variance given as
+  // constants, one per feature; empty: the layer's adapted weights
+  bool invert = false;
+  std::vector<float> mean, variance;
+  // Rescaling: y = x·multiplier + offset, one value per feature
+  std::vector<float> multiplier, offset;
+  // GaussianNoise (GaussianDropout uses rate)
+  double stddev = 0.0;
+  // ActivityRegularization
+  double l1 = 0.0, l2 = 0.0;
+  // LayerNorm (with epsilon, center, scale above; Keras' deprecated rms_scaling)
+  bool rms_scaling = false;
+  Regularizer gamma_regularizer, beta_regularizer;
 };
 
 // Values and gradients of every slot for one batch of `rows` rows.
@@ -93,6 +110,9 @@ class Op {
   // Reads ws.grad(output); writes ws.grad(input) (null for the network input)
   // and the parameter gradients.
   virtual void backward(Workspace& ws, const Pass& pass) = 0;
+  // A penalty the last forward adds to the loss, summed over its rows (the network
+  // divides it by the rows, as Keras divides activity regularization by the batch size).
+  virtual double loss_penalty() const { return 0.0; }
 
   OpSpec spec;
   int64_t in_width = 0, out_width = 0;
@@ -107,5 +127,10 @@ std::unique_ptr<Op> make_activation(const OpSpec& spec);
 std::unique_ptr<Op> make_prelu(const OpSpec& spec);
 std::unique_ptr<Op> make_rrelu(const OpSpec& spec);
 std::unique_ptr<Op> make_dropout(const OpSpec& spec);  // Dropout and AlphaDropout
+std::unique_ptr<Op> make_normalization(const OpSpec& spec);
+std::unique_ptr<Op> make_rescaling(const OpSpec& spec);
+std::unique_ptr<Op> make_gaussian_noise(const OpSpec& spec);  // GaussianNoise and GaussianDropout
+std::unique_ptr<Op> make_activity_regularization(const OpSpec& spec);
+std::unique_ptr<Op> make_layernorm(const OpSpec& spec);
 
 }  // namespace fastdnn

@@ -32,6 +32,8 @@ def create(layers, input_shape, loss=None, optimizer=None, bind=True):
     if len(params) != len(variables):  # a layer's _ops and _weight_specs disagree: a fastdnn bug
         raise AssertionError(f"engine has {len(params)} parameters, layers declare {len(variables)}")
     for variable, param in zip(variables, params):
+        if variable.shape == () and param["value"].shape == (1,):  # a scalar weight (Normalization's count)
+            param = {**param, "value": param["value"].reshape(())}
         if param["value"].shape != variable.shape:
             raise AssertionError(f"{variable.path}: engine shape {param['value'].shape} vs {variable.shape}")
         if bind:

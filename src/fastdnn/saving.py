@@ -46,7 +46,9 @@ def note_suffix(filepath, stacklevel=4):
 
 def _npy_bytes(array):
     buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array, dtype="<f4"), allow_pickle=False)
+    # (ascontiguousarray makes a 0-d array 1-d: the reshape keeps a scalar weight's shape ())
+    contiguous = np.ascontiguousarray(array, dtype="<f4").reshape(np.shape(array))
+    np.lib.format.write_array(buffer, contiguous, allow_pickle=False)
     return buffer.getvalue()
 
 

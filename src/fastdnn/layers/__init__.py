@@ -1,15 +1,20 @@
 """Layers, as tf.keras.layers: the ones a dense network is made of."""
 
+from fastdnn.layers.activity_regularization import ActivityRegularization
 from fastdnn.layers.activation_layers import ELU, PReLU, ReLU, RReLU, LeakyReLU, Softmax
 from fastdnn.layers.base import Layer
 from fastdnn.layers.core import Activation, Dense, Flatten, Input, InputLayer
+from fastdnn.layers.layer_normalization import LayerNormalization
+from fastdnn.layers.noise import GaussianDropout, GaussianNoise
 from fastdnn.layers.normalization import BatchNormalization
+from fastdnn.layers.preprocessing import Normalization, Rescaling
 from fastdnn.layers.regularization import AlphaDropout, Dropout
 
 _CLASSES = {
     cls.__name__: cls
     for cls in [Activation, AlphaDropout, BatchNormalization, Dense, Dropout, ELU, Flatten, InputLayer,
                 LeakyReLU, PReLU, ReLU, RReLU, Softmax]
+    + [ActivityRegularization, GaussianDropout, GaussianNoise, LayerNormalization, Normalization, Rescaling]
 }
 
 
