@@ -31,27 +31,13 @@ fastdnn (like Keras' TF backend) computes them from the logits; the nets here ke
 moderate (every probability > 1e-5, asserted) so both compute the same function.
 """
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the Keras parity tests need PyTorch (Keras' torch backend)")
-keras = pytest.importorskip("keras", reason="the Keras parity tests need Keras 3")
+import fastdnn
+from keras_reference import keras, keras_float64, torch, TORCH_PYTREE_WARNING  # noqa: F401 (the fixture)
 
-import fastdnn  # noqa: E402
-
-if not hasattr(keras, "config") or keras.config.backend() != "torch":
-    pytest.skip(f"the Keras parity tests need Keras 3 with the torch backend (KERAS_BACKEND=torch); "
-                f"got {getattr(keras, '__version__', '?')} with KERAS_BACKEND={os.environ.get('KERAS_BACKEND')}",
-                allow_module_level=True)
-
-# Keras' predict on the torch backend trips a NumPy 2 DeprecationWarning inside torch's pytree
-# (Keras' and torch's business, not fastdnn's); the project turns warnings into errors.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+pytestmark = TORCH_PYTREE_WARNING
 
 U = 2.0 ** -24  # float32 unit roundoff
 
@@ -76,15 +62,6 @@ ETA = 1e-5
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def keras_float64():
-    """Keras computes in float64 during each test (the reference), then floatx is restored."""
-    saved = keras.config.floatx()
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx(saved)
-
 
 def random_weights(model, rng, gain=1.0):
     """float32 values for every weight of `model`, by its Keras name: kernels N(0, gain²/fan_in),

@@ -2,24 +2,13 @@
 fastdnn and by Keras, hears the same hooks in the same order, with the same batch indices
 and the same log keys (fit with validation, evaluate, predict, steps_per_epoch)."""
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
 import numpy as np
 import pytest
 
-pytest.importorskip("torch", reason="the Keras parity tests need PyTorch (Keras' torch backend)")
-keras = pytest.importorskip("keras", reason="the Keras parity tests need Keras 3")
+import fastdnn
+from keras_reference import keras, TORCH_PYTREE_WARNING
 
-import fastdnn  # noqa: E402
-
-if not hasattr(keras, "config") or keras.config.backend() != "torch":
-    pytest.skip("the Keras parity tests need Keras 3 with the torch backend (KERAS_BACKEND=torch)",
-                allow_module_level=True)
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+pytestmark = TORCH_PYTREE_WARNING
 
 HOOKS = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_test_begin", "on_test_end",
          "on_predict_begin", "on_predict_end", "on_train_batch_begin", "on_train_batch_end",

@@ -5,38 +5,18 @@ Keras projects each trainable variable after apply_gradients (variable.assign(co
 fastdnn in the engine after optimizer.step; the skip logic follows tests/test_keras_parity.py.
 """
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the Keras parity tests need PyTorch (Keras' torch backend)")
-keras = pytest.importorskip("keras", reason="the Keras parity tests need Keras 3")
+import fastdnn
+from keras_reference import keras, keras_float64, TORCH_PYTREE_WARNING  # noqa: F401 (the fixture)
 
-import fastdnn  # noqa: E402
-
-if not hasattr(keras, "config") or keras.config.backend() != "torch":
-    pytest.skip(f"the Keras parity tests need Keras 3 with the torch backend (KERAS_BACKEND=torch); "
-                f"got {getattr(keras, '__version__', '?')} with KERAS_BACKEND={os.environ.get('KERAS_BACKEND')}",
-                allow_module_level=True)
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+pytestmark = TORCH_PYTREE_WARNING
 
 # A few float32 SGD steps on O(1) weights differ from float64 by ~1e-6; the projections add one
 # float32 rounding each. 1e-4 is the issue's bar and ≥ 10× that error; the constraints themselves
 # move the weights by O(0.1-1) (asserted), so a missing or wrong projection cannot pass.
 ATOL = 1e-4
-
-
-@pytest.fixture(autouse=True)
-def keras_float64():
-    saved = keras.config.floatx()
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx(saved)
 
 
 def build(lib, kind, settings):

@@ -14,9 +14,10 @@ import pytest
 
 from test_keras_parity import (FORWARD_RTOL, U, assert_forward_close, assert_within, check_training_parity,
                                dense_input, fastdnn, keras, keras_float64, twins)  # noqa: F401 (the fixture)
+from keras_reference import TORCH_PYTREE_WARNING
 
 pytestmark = [
-    pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
+    TORCH_PYTREE_WARNING,
     # Keras warns again at every call of its deprecated rms_scaling mode, which is compared here on purpose.
     pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`:UserWarning"),
 ]

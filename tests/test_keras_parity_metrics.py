@@ -12,36 +12,15 @@ sample if an output sat within ~1e-6 of a threshold; the data below are continuo
 values, where that has probability ~1e-4 per test, and the seeds are fixed.
 """
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the Keras parity tests need PyTorch (Keras' torch backend)")
-keras = pytest.importorskip("keras", reason="the Keras parity tests need Keras 3")
+import fastdnn
+from keras_reference import keras, keras_float64, TORCH_PYTREE_WARNING  # noqa: F401 (the fixture)
 
-import fastdnn  # noqa: E402
-
-if not hasattr(keras, "config") or keras.config.backend() != "torch":
-    pytest.skip(f"the Keras parity tests need Keras 3 with the torch backend (KERAS_BACKEND=torch); "
-                f"got {getattr(keras, '__version__', '?')} with KERAS_BACKEND={os.environ.get('KERAS_BACKEND')}",
-                allow_module_level=True)
-
-# Keras' predict on the torch backend trips a NumPy 2 DeprecationWarning inside torch's pytree.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+pytestmark = TORCH_PYTREE_WARNING
 
 TOL = 1e-4
-
-
-@pytest.fixture(autouse=True)
-def keras_float64():
-    saved = keras.config.floatx()
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx(saved)
 
 
 def assert_close(ours, theirs, what):
