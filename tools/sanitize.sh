@@ -18,7 +18,10 @@ if [ ${#tests[@]} -eq 0 ]; then
   tests=(tests/test_dense.py tests/test_matmul.py tests/test_batchnorm.py tests/test_dropout.py
          tests/test_activations.py tests/test_losses.py tests/test_optimizers.py tests/test_regularization.py
          tests/test_network_gradients.py tests/test_network_training.py tests/test_network_threads.py
-         tests/test_network_bad_input.py tests/test_fuzz_kernels.py tests/test_fuzz_network.py)
+         tests/test_network_bad_input.py tests/test_fuzz_kernels.py tests/test_fuzz_network.py
+         tests/test_losses_extra.py tests/test_sample_weights.py tests/test_layer_kernels.py
+         tests/test_layers_engine.py tests/test_constraints.py tests/test_metrics_in_fit.py
+         tests/test_training_mode_call.py)
 fi
 case "$kind" in
   address) runtime=libasan.so ;;
