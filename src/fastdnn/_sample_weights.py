@@ -66,8 +66,3 @@ def for_training(sample_weight, class_weight, y, rows):
         return from_class_weight(class_weight, y)
     return prepare(sample_weight, rows)
 
-
-def weighted_mean(values, weights):
-    """Σ w·v / Σ w (Keras' weighted Mean; 0 when Σ w = 0, as its divide_no_nan)."""
-    total = float(np.sum(weights, dtype=np.float64))
-    return float(np.dot(np.asarray(values, np.float64).reshape(-1), weights)) / total if total else 0.0
