@@ -136,6 +136,8 @@ def test_bad_settings_raise_naming_the_argument(make, message):
     lambda: layers.Dense(3, bias_constraint=constraints.UnitNorm(axis=1)),
     lambda: layers.BatchNormalization(gamma_constraint=constraints.MaxNorm(axis=-2)),
     lambda: layers.PReLU(alpha_constraint=constraints.MinMaxNorm(axis=1)),
+    lambda: layers.LayerNormalization(gamma_constraint=constraints.UnitNorm(axis=1)),
+    lambda: layers.LayerNormalization(beta_constraint=constraints.MaxNorm(axis=[0, 1])),
 ])
 def test_an_axis_outside_the_weight_raises(make):
     with pytest.raises(ValueError, match="axis .* out of range"):
@@ -285,6 +287,71 @@ def test_a_saved_model_keeps_applying_its_constraints(tmp_path):
     assert np.all(np.linalg.norm(loaded.layers[0].kernel.numpy(), axis=0) <= 0.5 * (1 + 8 * U))
 
 
+# --- LayerNormalization ------------------------------------------------------------------------
+
+def _layer_norm_net(**constraint_args):
+    return keras.Sequential([layers.Input(shape=(6,)), layers.Dense(5, activation="tanh"),
+                             layers.LayerNormalization(**constraint_args), layers.Dense(4)])
+
+
+def test_after_fit_layer_normalization_gamma_is_non_negative_and_beta_within_max_norm():
+    rng = np.random.default_rng(11)
+    x, y = regression_data(rng)
+    model = _layer_norm_net(gamma_constraint="non_neg", beta_constraint=constraints.MaxNorm(0.3))
+    layer = model.layers[1]
+    layer.gamma.assign(-np.abs(rng.normal(size=5)).astype(np.float32) - 0.5)  # all < 0 before fit
+    layer.beta.assign(rng.normal(size=5).astype(np.float32) * 3)  # norm ≈ 7, far above 0.3
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert layer.gamma.numpy().min() >= 0.0
+    assert np.linalg.norm(layer.beta.numpy()) <= 0.3 * (1 + 8 * U)
+
+
+@pytest.mark.parametrize("weight, constraint", [("gamma", constraints.UnitNorm()),
+                                                ("beta", constraints.MinMaxNorm(0.5, 0.6, rate=0.5))])
+def test_the_engine_projects_layer_normalization_weights_after_the_step(weight, constraint):
+    # One SGD step with the constraint equals the same step without it, then the NumPy formula.
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=(16, 6)).astype(np.float32), rng.normal(size=(16, 4)).astype(np.float32)
+    constrained, free = _layer_norm_net(**{f"{weight}_constraint": constraint}), _layer_norm_net()
+    weights = [rng.normal(size=w.shape).astype(np.float32) for w in free.weights]
+    for model in (constrained, free):
+        model.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        model.train_on_batch(x, y)
+    index = [w.name for w in free.weights].index(weight)
+    stepped = free.get_weights()[index]
+    want = constraint(stepped.astype(np.float64))
+    assert not np.allclose(want, stepped, atol=1e-3), "the constraint must change the weight for this test to say anything"
+    np.testing.assert_allclose(constrained.get_weights()[index], want, rtol=4 * U, atol=1e-7)
+
+
+def test_layer_normalization_config_keeps_its_constraints():
+    layer = layers.LayerNormalization(gamma_constraint=constraints.MaxNorm(1.5), beta_constraint="non_neg")
+    config = layer.get_config()
+    assert config["gamma_constraint"]["class_name"] == "MaxNorm" and config["beta_constraint"]["class_name"] == "NonNeg"
+    again = layers.LayerNormalization.from_config(config)
+    assert again.get_config() == config
+    assert again.gamma_constraint.get_config() == {"max_value": 1.5, "axis": 0}
+    assert type(again.beta_constraint) is constraints.NonNeg
+
+
+def test_a_saved_layer_normalization_keeps_applying_its_constraints(tmp_path):
+    rng = np.random.default_rng(13)
+    x, y = regression_data(rng)
+    model = _layer_norm_net(gamma_constraint=constraints.MaxNorm(0.5), beta_constraint="non_neg")
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.save(tmp_path / "model.fdnn")
+    loaded = keras.models.load_model(tmp_path / "model.fdnn")
+    layer = loaded.layers[1]
+    assert layer.get_config() == model.layers[1].get_config()
+    layer.gamma.assign(np.full(5, 3.0, np.float32))  # norm ≈ 6.7, far above 0.5
+    layer.beta.assign(-np.ones(5, np.float32))
+    loaded.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert np.linalg.norm(layer.gamma.numpy()) <= 0.5 * (1 + 8 * U)
+    assert layer.beta.numpy().min() >= 0.0
+
+
 # --- the binding boundary ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("op, message", [
@@ -294,6 +361,8 @@ def test_a_saved_model_keeps_applying_its_constraints(tmp_path):
     ({"kind": "dense", "units": 2, "kernel_constraint": {"kind": "min_max_norm", "rate": 2.0}}, "rate"),
     ({"kind": "dense", "units": 2, "kernel_constraint": {"kind": "non_neg", "axis": 0}}, "unknown setting"),
     ({"kind": "prelu", "alpha_constraint": "non_neg"}, "must be a dict"),
+    ({"kind": "layer_normalization", "gamma_constraint": {"kind": "unit_norm", "axis": 1}}, "axis"),
+    ({"kind": "layer_normalization", "beta_constraint": {"kind": "max_norm", "max_value": -1.0}}, "max_value"),
 ])
 def test_the_engine_refuses_a_bad_constraint_description(op, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -72,3 +72,51 @@ def test_weights_after_sgd_steps_with_constraints_match_keras(case):
         np.testing.assert_allclose(got, want, rtol=0, atol=ATOL, err_msg=f"{case}: {w.path}")
     moved = max(np.abs(want - start).max() for want, start in zip(theirs.get_weights(), weights))
     assert moved > 0.1, f"{case}: the weights hardly moved; the comparison would be vacuous"
+
+
+# --- LayerNormalization -------------------------------------------------------------------------
+
+LN_CASES = {
+    "MaxNorm": ({}, "MaxNorm", {"max_value": 0.8}, {"max_value": 0.3}),
+    "NonNeg": ({}, "NonNeg", {}, {}),
+    "UnitNorm": ({}, "UnitNorm", {}, {}),
+    "MinMaxNorm": ({}, "MinMaxNorm", {"min_value": 0.9, "max_value": 1.1, "rate": 0.8},
+                   {"min_value": 0.4, "max_value": 0.5}),
+    # Keras' deprecated mode has gamma only; beta_constraint is kept but has no weight to act on.
+    "rms_scaling": ({"rms_scaling": True}, "MaxNorm", {"max_value": 0.8}, {"max_value": 0.3}),
+}
+
+
+def build_layer_norm(lib, case):
+    options, kind, gamma, beta = LN_CASES[case]
+    C = getattr(lib.constraints, kind)
+    return lib.Sequential([
+        lib.Input(shape=(6,)),
+        lib.layers.Dense(5, activation="tanh"),
+        lib.layers.LayerNormalization(gamma_constraint=C(**gamma), beta_constraint=C(**beta), **options),
+        lib.layers.Dense(3),
+    ])
+
+
+@pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`:UserWarning")
+@pytest.mark.parametrize("case", sorted(LN_CASES))
+def test_layer_normalization_weights_after_sgd_steps_with_constraints_match_keras(case):
+    rng = np.random.default_rng(21)
+    ours, theirs = build_layer_norm(fastdnn, case), build_layer_norm(keras, case)
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
+    # γ and β start at N(0, 1), so every constraint here moves them by O(0.1-1) at the first step.
+    weights = [rng.normal(0.0, 1.0, w.shape).astype(np.float32) for w in ours.weights]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    ours.compile(optimizer=fastdnn.optimizers.SGD(0.05), loss="mean_squared_error")
+    theirs.compile(optimizer=keras.optimizers.SGD(0.05), loss="mean_squared_error")
+    for _ in range(3):
+        x = rng.normal(size=(16, 6)).astype(np.float32)
+        y = rng.normal(size=(16, 3)).astype(np.float32)
+        ours.train_on_batch(x, y)
+        theirs.train_on_batch(x, y)
+    for w, got, want in zip(ours.weights, ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=0, atol=ATOL, err_msg=f"{case}: {w.path}")
+    normalized = [(w, start) for w, start in zip(theirs.weights, weights) if w.name in ("gamma", "beta")]
+    moved = max(np.abs(keras.ops.convert_to_numpy(w.value) - start).max() for w, start in normalized)
+    assert moved > 0.1, f"{case}: gamma/beta hardly moved; the comparison would be vacuous"

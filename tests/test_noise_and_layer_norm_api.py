@@ -219,7 +219,7 @@ def test_layer_normalization_regularizer_adds_its_penalty():
 
 @pytest.mark.parametrize("kwargs, error", [
     ({"axis": 0}, NotImplementedError), ({"axis": [1, 2]}, NotImplementedError), ({"axis": "x"}, TypeError),
-    ({"gamma_constraint": "non_neg"}, NotImplementedError), ({"epsilon": 0.0}, ValueError),
+    ({"gamma_constraint": "clip"}, ValueError), ({"epsilon": 0.0}, ValueError),
     ({"beta_regularizer": lambda w: 0.0}, NotImplementedError),
 ])
 def test_layer_normalization_bad_arguments(kwargs, error):

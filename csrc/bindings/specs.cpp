@@ -215,6 +215,8 @@ OpSpec parse_op(py::handle obj, int index) {
       op.rms_scaling = s.flag("rms_scaling", false);
       op.gamma_regularizer = read_regularizer(s, "gamma");
       op.beta_regularizer = read_regularizer(s, "beta");
+      op.gamma_constraint = read_constraint(s, "gamma", false);
+      op.beta_constraint = read_constraint(s, "beta", false);
       break;
   }
   s.finish();

@@ -55,7 +55,7 @@ struct OpSpec {
   double stddev = 0.0;
   // ActivityRegularization
   double l1 = 0.0, l2 = 0.0;
-  // LayerNorm (with epsilon, center, scale above; Keras' deprecated rms_scaling)
+  // LayerNorm (with epsilon, center, scale and the gamma/beta constraints above; Keras' deprecated rms_scaling)
   bool rms_scaling = false;
   Regularizer gamma_regularizer, beta_regularizer;
 };

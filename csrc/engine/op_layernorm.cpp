@@ -12,12 +12,12 @@ class LayerNormOp : public Op {
 
   void declare(ParamStore& store, int op) override {
     const int64_t C = in_width;
-    if (spec.scale || spec.rms_scaling) {
-      gamma_id_ = store.add({"gamma", op, C, 0, spec.trainable, spec.gamma_regularizer, 1.0f});
-    }
-    if (spec.center && !spec.rms_scaling) {
-      beta_id_ = store.add({"beta", op, C, 0, spec.trainable, spec.beta_regularizer, 0.0f});
-    }
+    ParamInfo gamma{"gamma", op, C, 0, spec.trainable, spec.gamma_regularizer, 1.0f};
+    ParamInfo beta{"beta", op, C, 0, spec.trainable, spec.beta_regularizer, 0.0f};
+    gamma.constraint = spec.gamma_constraint;
+    beta.constraint = spec.beta_constraint;
+    if (spec.scale || spec.rms_scaling) gamma_id_ = store.add(gamma);
+    if (spec.center && !spec.rms_scaling) beta_id_ = store.add(beta);
   }
   void bind(ParamStore& store) override {
     if (gamma_id_ >= 0) {

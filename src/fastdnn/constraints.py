@@ -12,7 +12,7 @@ unit, over its incoming weights) and ε = 1e-7 (backend.epsilon()):
                                    w · (rate · clip(ν, min_value, max_value) + (1 − rate) · ν) / (ε + ν)
 
 Layers take them as `kernel_constraint` / `bias_constraint` (Dense),
-`gamma_constraint` / `beta_constraint` (BatchNormalization) and
+`gamma_constraint` / `beta_constraint` (BatchNormalization, LayerNormalization) and
 `alpha_constraint` (PReLU); the engine applies them in C++ after each step.
 Calling a constraint on a NumPy array applies its formula there.
 

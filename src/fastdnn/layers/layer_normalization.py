@@ -3,10 +3,11 @@
 import numbers
 import warnings
 
+from fastdnn import constraints as constraints_module
 from fastdnn import initializers as initializers_module
 from fastdnn import regularizers as regularizers_module
 from fastdnn.layers.base import Layer, weight_spec
-from fastdnn.layers.core import _engine_regularizer
+from fastdnn.layers.core import _engine_regularizer, add_constraints, engine_constraint
 
 
 class LayerNormalization(Layer):
@@ -14,9 +15,9 @@ class LayerNormalization(Layer):
     (biased) the sample's own mean and variance; the same in training and inference.
 
     Keras 3's defaults: epsilon 1e-3, center and scale on; weights gamma, beta (trainable),
-    with L1/L2 regularizers. `rms_scaling=True` (deprecated in Keras, with its warning) is
-    Keras' y = γ·x/√(σ² + ε), without beta. Constraints are not supported. Only axis=-1 of
-    (batch, features) inputs.
+    with L1/L2 regularizers and the built-in constraints (applied by the engine after every
+    optimizer step). `rms_scaling=True` (deprecated in Keras, with its warning) is Keras'
+    y = γ·x/√(σ² + ε), without beta. Only axis=-1 of (batch, features) inputs.
     """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
@@ -37,9 +38,6 @@ class LayerNormalization(Layer):
         if axes not in ([-1], [1]):
             raise NotImplementedError(f"LayerNormalization in fastdnn normalizes the feature axis of (batch, features) "
                                       f"data only (axis=-1); got axis={axis!r}")
-        for arg, value in [("beta_constraint", beta_constraint), ("gamma_constraint", gamma_constraint)]:
-            if value is not None:
-                raise NotImplementedError(f"LayerNormalization: {arg} is not supported by fastdnn")
         if not (isinstance(epsilon, numbers.Real) and epsilon > 0):
             raise ValueError(f"LayerNormalization: epsilon must be a number > 0; got epsilon={epsilon!r}")
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
@@ -51,6 +49,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers_module.get(gamma_initializer)
         self.beta_regularizer = _engine_regularizer(beta_regularizer)
         self.gamma_regularizer = _engine_regularizer(gamma_regularizer)
+        self.beta_constraint = engine_constraint(beta_constraint, 1, "beta_constraint")
+        self.gamma_constraint = engine_constraint(gamma_constraint, 1, "gamma_constraint")
 
     def build(self, input_shape):
         if len(tuple(input_shape)) != 2:
@@ -73,6 +73,10 @@ class LayerNormalization(Layer):
         for prefix, reg in [("gamma", self.gamma_regularizer), ("beta", self.beta_regularizer)]:
             if reg is not None:
                 op[f"{prefix}_l1"], op[f"{prefix}_l2"] = float(reg.l1), float(reg.l2)
+        # Only the weights the layer has (as _weight_specs) carry a constraint to the engine.
+        has_gamma, has_beta = self.scale or self.rms_scaling, self.center and not self.rms_scaling
+        add_constraints(op, gamma=(self.gamma_constraint if has_gamma else None, 1),
+                        beta=(self.beta_constraint if has_beta else None, 1))
         return [op]
 
     def _named(self, name):
@@ -91,5 +95,6 @@ class LayerNormalization(Layer):
             "gamma_initializer": initializers_module.serialize(self.gamma_initializer),
             "beta_regularizer": serialize_reg(self.beta_regularizer),
             "gamma_regularizer": serialize_reg(self.gamma_regularizer),
-            "beta_constraint": None, "gamma_constraint": None,
+            "beta_constraint": constraints_module.serialize(self.beta_constraint),
+            "gamma_constraint": constraints_module.serialize(self.gamma_constraint),
         }
