@@ -1,6 +1,6 @@
 """fastdnn against PyTorch, side by side, in one process run.
 
-    python benchmarks/bench.py                        # everything, on the real MNIST: about 8-10 minutes
+    python benchmarks/bench.py                        # everything, on the real MNIST: about 7 minutes
     python benchmarks/bench.py --quick                # a smoke run (less data, short windows): about 1 minute
     python benchmarks/bench.py --data random          # uniform random data with random labels instead of MNIST
     python benchmarks/bench.py --workloads W1,W3b32   # only these workloads
