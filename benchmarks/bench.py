@@ -23,11 +23,12 @@ What it measures:
   Keras API (whole `model.fit(x, y, batch_size=B, epochs=1, shuffle=True)` calls); PyTorch as a
   plain loop a PyTorch user writes (torch_side.py). Both start from fresh models (same seeds),
   are calibrated and warmed up, then their windows alternate: fastdnn 1T, PyTorch 1T, fastdnn
-  2T, PyTorch 2T, 3 rounds: the EARLY windows. Then both train on, untimed, until each has seen
-  5 epochs, when subnormal optimizer state would have built up, and the same windows run again:
-  the LATE windows. Each figure is the median of its 3 windows. fastdnn's engine-only rate (rows /
-  seconds inside the C++ steps) is reported beside it, and so are the subnormal numbers found in
-  each side's weights and optimizer state after each phase.
+  2T, PyTorch 2T, 3 rounds, each window after an untimed 50 ms pause: the EARLY windows. Then
+  both train on, untimed, until each has seen 5 epochs, when subnormal optimizer state would
+  have built up, and the same windows run again: the LATE windows. Each figure is the median of
+  its 3 windows. fastdnn's engine-only rate (rows / seconds inside the C++ steps) is reported
+  beside it, and so are the subnormal numbers found in each side's weights and optimizer state
+  after each phase.
 * The ratio fastdnn / PyTorch, each at its best thread count, per phase, beside its target.
 * Exact FLOPs per sample of the Dense products (workloads.flop_counts): forward 2*sum(in*out),
   kernel gradients 2*sum(in*out), input gradients 2*sum(in*out) over every Dense but the first
@@ -73,7 +74,8 @@ def dry_run(names, args):
     x, _, description = workloads.load(args.data, args.rows)
     print(f"data: {description}; x {x.shape} {x.dtype} in [{x.min():g}, {x.max():g}]")
     print(f"windows: {args.windows} per entry and phase, training {args.seconds:g} s, inference "
-          f"{args.seconds_inference:g} s; late windows after {args.late_epochs:g} epochs; threads {measure.THREADS}")
+          f"{args.seconds_inference:g} s; late windows after {args.late_epochs:g} epochs; "
+          f"threads {measure.THREADS}")
     print(f"{'workload':8s} {'batch':>5s} {'forward':>10s} {'kernel grad':>12s} {'input grad':>11s} "
           f"{'training':>10s} {'inference':>10s}   FLOPs per sample")
     for name in names:
@@ -121,8 +123,10 @@ def parse_args(argv=None):
                         help="smoke run: 10,000 rows, short windows, late windows after 2 epochs, inference for "
                              "W1 only; its figures are not for quoting")
     parser.add_argument("--data", choices=sorted(workloads.DATA), default="mnist",
-                        help="mnist (default): the real MNIST training set; random: uniform random inputs and labels")
-    parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS), help="comma-separated, e.g. W1,W3b32")
+                        help="mnist (default): the real MNIST training set; "
+                             "random: uniform random inputs and labels")
+    parser.add_argument("--workloads", default=",".join(workloads.WORKLOADS),
+                        help="comma-separated, e.g. W1,W3b32")
     parser.add_argument("--loaded", action="store_true",
                         help="run the loaded-machine check for every selected workload (default: W1 only)")
     parser.add_argument("--markdown", action="store_true", help="also print the README tables in Markdown")

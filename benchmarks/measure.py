@@ -15,6 +15,9 @@ import fastdnn_side
 from workloads import INFERENCE_BATCHES, INFERENCE_TARGETS, WORKLOADS, flop_counts
 
 THREADS = (1, 2)
+# Before each window, untimed: lets the other side's idle threads stop spinning (libgomp's
+# workers, a thread pool's spin-before-sleep) so that neither side's window pays for the other.
+SETTLE_S = 0.05
 
 
 class Walker:
@@ -48,6 +51,7 @@ class Entry:
 
 def timed(entry, rows):
     entry.set_threads(entry.threads)
+    time.sleep(SETTLE_S)
     engine = getattr(entry.walker.run, "engine_seconds", None)
     start = time.perf_counter()
     entry.walker.rows(rows)
