@@ -17,7 +17,6 @@ the lookup comes from a `from m import name` statement, MissingImportError (an
 ImportError that is not an AttributeError) is raised instead, with the same text.
 """
 
-import difflib
 import opcode
 import sys
 import types
@@ -61,6 +60,8 @@ def message(module_name, name, candidates, note=None):
 
 def nearest(name, candidates, n=3):
     """The supported names closest to `name` (difflib), ignoring case first: conv2d finds Conv2D."""
+    import difflib  # only when a name is missing: import fastdnn stays quick
+
     by_lower = {}
     for c in candidates:
         by_lower.setdefault(c.lower(), c)
