@@ -76,6 +76,55 @@ def test_predict_adapted_normalization_matches_keras(invert):
     assert_forward_close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), f"Normalization invert={invert}")
 
 
+@pytest.mark.parametrize("shape", [(500,), (500, 6)], ids=["1-D", "2-D"])
+def test_axis_none_adapt_statistics_equal_keras(shape):
+    data = (40.0 + 30.0 * np.random.default_rng(26).normal(size=shape)).astype(np.float32)
+    ours, theirs = fastdnn.layers.Normalization(axis=None), keras.layers.Normalization(axis=None)
+    ours.adapt(data)
+    theirs.adapt(data)
+    got, want = ours.get_weights(), theirs.get_weights()
+    assert [w.shape for w in got] == [w.shape for w in want] == [(), (), ()]
+    # NumPy's float32 mean and variance of all the values in both; within 1e-4 as the brief asks.
+    np.testing.assert_allclose([got[0], got[1]], [want[0], want[1]], rtol=1e-4)
+
+
+@pytest.mark.parametrize("invert", [False, True], ids=["normalize", "invert"])
+def test_axis_none_predict_after_set_weights_matches_keras(invert):
+    def build(lib):
+        return lib.Sequential([lib.Input(shape=(6,)), lib.layers.Normalization(axis=None, invert=invert),
+                               lib.layers.Dense(3)])
+
+    rng = np.random.default_rng(27)
+    weights = [np.float32(1.5), np.float32(6.25), np.float32(0.0),
+               rng.normal(size=(6, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)]
+    ours, theirs = build(fastdnn), build(keras)
+    ours.set_weights(weights)
+    theirs.set_weights([weights[0], weights[1], np.int32(0), *weights[3:]])
+    assert ours.count_params() == theirs.count_params() == 3 + 6 * 3 + 3
+    x = rng.normal(0.0, 3.0, size=(32, 6)).astype(np.float32)
+    assert_forward_close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), f"axis=None invert={invert}")
+
+
+def test_tensorflow_regression_tutorial_single_input_model_matches_keras():
+    """The horsepower model: adapt on a 1-D array of samples, then fit/predict on 1-D inputs."""
+    rng = np.random.default_rng(28)
+    horsepower = rng.uniform(40, 230, 314).astype(np.float32)
+    dense = [rng.normal(size=(1, 1)).astype(np.float32), rng.normal(size=1).astype(np.float32)]
+
+    def build(lib):  # adapted before the model is built, as the tutorial (and Keras for 1-D data) needs
+        normalizer = lib.layers.Normalization(axis=None)
+        normalizer.adapt(horsepower)
+        model = lib.Sequential([lib.Input(shape=(1,)), normalizer, lib.layers.Dense(1)])
+        model.layers[1].set_weights(dense)
+        return model
+
+    ours, theirs = build(fastdnn), build(keras)
+    x = np.linspace(0.0, 250, 251).astype(np.float32)
+    got, want = ours.predict(x, verbose=0), theirs.predict(x, verbose=0)
+    assert got.shape == want.shape == (251, 1)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("mean, variance", [(3.0, 4.0), ([1.0, -2.0, 0.5, 0.0], [0.5, 2.0, 9.0, 1e-16])],
                          ids=["scalar", "per-feature"])
 def test_predict_normalization_with_given_statistics_matches_keras(mean, variance):

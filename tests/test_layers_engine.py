@@ -37,6 +37,25 @@ def test_finite_differences_through_every_new_op():
     directional_check(net, x, y, rng)
 
 
+def test_shared_normalization_statistics_broadcast_to_every_feature_and_their_gradients():
+    """Keras' axis=None: one adapted mean and variance (parameters of width 1) for all 7 features."""
+    rng = np.random.default_rng(3)
+    ops = [{"kind": "dense", "units": 7}, {"kind": "normalization", "shared_statistics": True},
+           {"kind": "dense", "units": 3}]
+    net = make_network(4, ops, seed=3)
+    statistics = {p["name"]: p["value"] for p in net.parameters() if p["name"] in ("mean", "variance")}
+    assert statistics["mean"].shape == statistics["variance"].shape == (1,)
+    statistics["mean"][...] = 0.4
+    statistics["variance"][...] = 2.5
+    x = rng.normal(size=(16, 4)).astype(np.float32)
+    kernel, bias = [p["value"].astype(np.float64) for p in net.parameters()[:2]]
+    hidden = (x @ kernel + bias - 0.4) / np.sqrt(2.5)
+    head_kernel, head_bias = [p["value"].astype(np.float64) for p in net.parameters()[-2:]]
+    # float32 sums of 4 and 7 products of O(1) values: 1e-5 is ~100 float32 ulps.
+    np.testing.assert_allclose(net.predict(x, 16), hidden @ head_kernel + head_bias, rtol=1e-5, atol=1e-5)
+    directional_check(net, x, rng.normal(size=(16, 3)).astype(np.float32), rng)
+
+
 @pytest.mark.parametrize("variant", [{"rms_scaling": True}, {"scale": False}, {"center": False, "scale": False},
                                      {"epsilon": 0.5}])
 def test_finite_differences_through_layer_normalization_variants(variant):
@@ -170,6 +189,8 @@ def test_new_ops_train_bitwise_identically_on_one_and_two_threads(restore_thread
     ({"kind": "normalization", "mean": [0.0, 1.0, 2.0], "variance": [1.0, -1.0, 1.0]}, "variance"),
     ({"kind": "normalization", "mean": [0.0, np.nan, 2.0], "variance": [1.0, 1.0, 1.0]}, "mean"),
     ({"kind": "normalization", "mean": [0.0, 1.0, 2.0]}, "variance"),
+    ({"kind": "normalization", "shared_statistics": True, "mean": [0.0, 1.0, 2.0], "variance": [1.0, 1.0, 1.0]},
+     "shared_statistics"),
     ({"kind": "rescaling", "scale": [1.0], "offset": [0.0]}, "one value per feature"),
     ({"kind": "rescaling", "scale": [1.0, 2.0, 3.0]}, "offset"),
     ({"kind": "gaussian_noise", "stddev": -0.1}, "stddev"),

@@ -191,7 +191,7 @@ def test_mean_that_does_not_fit_the_features_raises_at_build():
         _model(layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 1.0]))
 
 
-@pytest.mark.parametrize("axis", [None, 0, (0, 1), 2])
+@pytest.mark.parametrize("axis", [0, (0, 1), 2, (-1, 1)])
 def test_axes_other_than_the_features_are_not_implemented(axis):
     with pytest.raises(NotImplementedError, match="axis"):
         layers.Normalization(axis=axis)
@@ -233,6 +233,123 @@ def test_normalization_in_fit_trains_the_layers_after_it():
     history = model.fit(x, y, epochs=20, batch_size=20, verbose=0)
     assert history.history["loss"][-1] < 1e-3 * history.history["loss"][0]
     np.testing.assert_array_equal(norm.get_weights()[0], x.mean(axis=0))  # fit does not move them
+
+
+# --- Normalization(axis=None): one mean and variance for all values ------------------------
+
+def test_axis_none_adapts_one_mean_and_variance_over_all_values():
+    x = _data(np.random.default_rng(9))
+    norm = layers.Normalization(axis=None)
+    norm.adapt(x)
+    assert [(w.name, w.shape) for w in norm.weights] == [("mean", ()), ("variance", ()), ("count", ())]
+    mean, variance, _ = norm.get_weights()
+    np.testing.assert_array_equal(mean, np.float32(np.mean(x)))
+    np.testing.assert_array_equal(variance, np.float32(np.var(x)))
+
+
+def test_axis_none_summary_counts_three_parameters_whatever_the_width():
+    model = _model(layers.Normalization(axis=None), layers.Dense(2))
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Non-trainable params: 3" in "\n".join(lines)  # Keras' scalar mean, variance and count
+
+
+def test_axis_none_normalizes_every_feature_with_the_shared_statistics():
+    x = _data(np.random.default_rng(10))
+    norm = layers.Normalization(axis=None)
+    norm.adapt(x)
+    got = _model(norm).predict(x, verbose=0)
+    want = (x.astype(np.float64) - np.mean(x, dtype=np.float64)) / np.std(x, dtype=np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)  # float32 mean/variance, then one division
+
+
+def test_axis_none_set_weights_reaches_the_engine():
+    norm = layers.Normalization(axis=None)
+    model = _model(norm)
+    norm.set_weights([np.float32(2.0), np.float32(16.0), np.float32(0.0)])
+    np.testing.assert_array_equal(model.predict(np.full((2, 3), 6.0, np.float32), verbose=0), np.ones((2, 3)))
+
+
+def test_axis_none_invert_undoes_the_normalization():
+    x = _data(np.random.default_rng(11))
+    forward, backward = layers.Normalization(axis=None), layers.Normalization(axis=None, invert=True)
+    forward.adapt(x)
+    backward.adapt(x)
+    np.testing.assert_allclose(_model(forward, backward).predict(x, verbose=0), x, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("invert, want", [(False, -0.5), (True, 4.0)], ids=["normalize", "invert"])
+def test_axis_none_takes_scalar_mean_and_variance(invert, want):
+    model = _model(layers.Normalization(axis=None, mean=2.0, variance=4.0, invert=invert))
+    np.testing.assert_array_equal(model.predict(np.ones((2, 3), np.float32), verbose=0), np.full((2, 3), want))
+
+
+def test_axis_none_refuses_a_mean_per_feature():
+    with pytest.raises(ValueError, match="rank of `mean`"):
+        layers.Normalization(axis=None, mean=[1.0, 2.0], variance=[1.0, 1.0])
+
+
+def test_axis_none_adapts_on_1d_samples_and_fits_1d_inputs_as_the_tensorflow_tutorial():
+    rng = np.random.default_rng(12)
+    horsepower = rng.uniform(40, 230, 200)
+    labels = 40 - 0.15 * horsepower
+    normalizer = layers.Normalization(input_shape=[1, ], axis=None)
+    normalizer.adapt(horsepower)
+    model = keras.Sequential([normalizer, layers.Dense(units=1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="mean_absolute_error")
+    history = model.fit(horsepower, labels, epochs=100, verbose=0, validation_split=0.2)
+    assert history.history["loss"][-1] < 0.05 * history.history["loss"][0]
+    assert model.predict(np.linspace(0.0, 250, 251), verbose=0).shape == (251, 1)
+    np.testing.assert_array_equal(normalizer.get_weights()[0], np.float32(np.mean(horsepower)))
+
+
+def test_axis_none_adapt_merges_batches_over_all_their_values():
+    x = _data(np.random.default_rng(13), n=60)
+    norm = layers.Normalization(axis=None)
+    norm.adapt([x[:25], x[25:]])
+    mean, variance, _ = norm.get_weights()
+    np.testing.assert_allclose([mean, variance], [np.mean(x, dtype=np.float64), np.var(x, dtype=np.float64)],
+                               rtol=1e-5)  # float32 batch statistics merged in float32
+
+
+def test_axis_none_normalizes_inputs_of_any_shape():
+    x = np.arange(16, dtype=np.float32).reshape(2, 2, 4)
+    norm = layers.Normalization(axis=None)
+    norm.adapt(x)
+    got = keras.Sequential([layers.Input(shape=(2, 4)), norm]).predict(x, verbose=0)
+    np.testing.assert_allclose(got, (x - x.mean()) / x.std(), rtol=1e-5, atol=1e-6)
+
+
+def test_axis_none_adapt_refuses_empty_data():
+    with pytest.raises(ValueError, match="at least one value"):
+        layers.Normalization(axis=None).adapt(np.zeros((0, 3)))
+
+
+def test_axis_none_config_is_keras_and_round_trips():
+    norm = layers.Normalization(axis=None, mean=1.0, variance=4.0, name="n")
+    assert norm.get_config()["axis"] == ()
+    again = layers.deserialize(layers.serialize(norm))
+    assert again.get_config() == norm.get_config()
+
+
+def test_axis_none_survives_save_and_load(tmp_path):
+    x = _data(np.random.default_rng(14))
+    norm = layers.Normalization(axis=None)
+    model = _model(norm, layers.Dense(2))
+    norm.adapt(x)
+    want = model.predict(x, verbose=0)
+    model.save(tmp_path / "m.fastdnn")
+    loaded = keras.models.load_model(tmp_path / "m.fastdnn")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
+    assert loaded.layers[0].get_weights()[1].shape == ()
+
+
+def test_axis_1_is_the_feature_axis_as_minus_1():
+    x = _data(np.random.default_rng(15))
+    by_one, by_last = layers.Normalization(axis=1), layers.Normalization(axis=-1)
+    by_one.adapt(x)
+    by_last.adapt(x)
+    np.testing.assert_array_equal(_model(by_one).predict(x, verbose=0), _model(by_last).predict(x, verbose=0))
 
 
 # --- Rescaling ------------------------------------------------------------------------------

@@ -184,11 +184,14 @@ OpSpec parse_op(py::handle obj, int index) {
       break;
     case OpKind::Normalization:
       op.invert = s.flag("invert", false);
+      op.shared_statistics = s.flag("shared_statistics", false);
       op.epsilon = s.number("epsilon", 1e-7, 0.0, kInf);
       if (op.epsilon <= 0.0) throw py::value_error(s.name("epsilon") + " must be > 0");
       if (s.has("mean") || s.has("variance")) {
         op.mean = read_values(s, "mean", -kInf);
         op.variance = read_values(s, "variance", 0.0);
+        if (op.shared_statistics) throw py::value_error(s.name("shared_statistics") + " applies to adapted weights; "
+                                                        "give constant mean and variance one value per feature");
       }
       break;
     case OpKind::Rescaling:

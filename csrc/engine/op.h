@@ -46,8 +46,9 @@ struct OpSpec {
   double rate = 0.0;
   uint64_t seed = 0;
   // Normalization (epsilon is Keras' backend epsilon): mean and variance given as
-  // constants, one per feature; empty: the layer's adapted weights
-  bool invert = false;
+  // constants, one per feature; empty: the layer's adapted weights, one per feature or, with
+  // shared_statistics (Keras' axis=None), one mean and one variance for every value
+  bool invert = false, shared_statistics = false;
   std::vector<float> mean, variance;
   // Rescaling: y = x·multiplier + offset, one value per feature
   std::vector<float> multiplier, offset;

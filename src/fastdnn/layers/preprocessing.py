@@ -8,18 +8,19 @@ from fastdnn import backend
 from fastdnn.layers.base import Layer, Variable, weight_spec
 
 
-def _feature_axis_only(layer, axis):
-    """Keras' axis argument as a tuple; fastdnn keeps one statistic per feature of
-    (batch, features) data, so only the last axis is accepted."""
+def _keras_axis(layer, axis):
+    """Keras' axis argument as a tuple: () for axis=None (one mean and variance for all values, as
+    Keras stores it), else the feature axis of (batch, features) data, the only other one fastdnn keeps."""
     if axis is None:
-        raise NotImplementedError(f"{type(layer).__name__}: axis=None (one mean and variance for all values) "
-                                  "is not supported by fastdnn; use axis=-1")
+        return ()
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    if axes == ():  # Keras' own form of axis=None (in its configs)
+        return ()
     if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes):
         raise TypeError(f"{type(layer).__name__}: axis must be an int or a tuple of ints; got axis={axis!r}")
     if axes not in ((-1,), (1,)):
         raise NotImplementedError(f"{type(layer).__name__}: fastdnn normalizes the feature axis of (batch, features) "
-                                  f"data only (axis=-1); got axis={axis!r}")
+                                  f"data (axis=-1 or 1) or all values (axis=None) only; got axis={axis!r}")
     return tuple(int(a) for a in axes)
 
 
@@ -48,12 +49,17 @@ class Normalization(Layer):
     Where fastdnn differs: using the layer (fit/evaluate/predict) when it was neither given
     mean and variance nor adapted (nor had its weights set or loaded) raises a ValueError;
     Keras 3 silently runs it as (x − 0)/1. adapt() refuses NaN or Inf in the data. Only the
-    feature axis of 2-D (batch, features) inputs is supported (axis=-1).
+    feature axis of 2-D (batch, features) inputs (axis=-1 or 1) or all values together (axis=None,
+    inputs of any shape; the weights mean and variance are then scalars, as in Keras) are supported.
+    With axis=None, adapt() takes data of any shape, 1-D data included, and leaves the layer unbuilt
+    (its weights made) when it was: its statistics do not depend on the input shape, and a 1-D
+    array of samples feeds a model whose input is (None, 1), as in fit. Keras builds it for the
+    data's shape.
     """
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _feature_axis_only(self, axis)
+        self.axis = _keras_axis(self, axis)
         if (mean is not None) != (variance is not None):
             raise ValueError("When setting values directly, both `mean` and `variance` must be set. "
                              f"Received: mean={mean} and variance={variance}")
@@ -75,31 +81,43 @@ class Normalization(Layer):
         self.invert = bool(invert)
         self._adapted = False
 
+    @property
+    def _shared_statistics(self):
+        return self.axis == ()
+
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        if len(input_shape) != 2:
-            raise NotImplementedError(f"Normalization in fastdnn takes (batch, features) inputs; got input shape "
-                                      f"{input_shape} (add Flatten first)")
+        if self._shared_statistics:
+            if len(input_shape) < 2:
+                raise ValueError(f"Normalization takes batches of shape (batch, ...); got input shape {input_shape}")
+        elif len(input_shape) != 2:
+            raise NotImplementedError(f"Normalization in fastdnn takes (batch, features) inputs with axis=-1; got "
+                                      f"input shape {input_shape} (add Flatten first, or use axis=None)")
         features = input_shape[-1]
         if self.input_mean is not None and np.size(self.input_mean) not in (1, features):
             raise ValueError(f"Normalization: mean and variance of shape {np.shape(self.input_mean)} do not "
                              f"broadcast to the {features} features of inputs of shape {input_shape}")
-        self._weights = [_AdaptedState(initializer(shape), name, self)
-                         for name, shape, initializer, _, _ in self._weight_specs(input_shape)]
+        if not (self._shared_statistics and self._weights):  # keeps statistics adapted before the build
+            self._make_weights(input_shape)
         self.input_shape = input_shape
         self.built = True
+
+    def _make_weights(self, input_shape):
+        self._weights = [_AdaptedState(initializer(shape), name, self)
+                         for name, shape, initializer, _, _ in self._weight_specs(input_shape)]
 
     def _weight_specs(self, input_shape):
         if self.input_mean is not None:
             return []
-        features = (input_shape[-1],)
+        features = () if self._shared_statistics else (input_shape[-1],)
         return [weight_spec("mean", features, "zeros", trainable=False),
                 weight_spec("variance", features, "ones", trainable=False),
                 weight_spec("count", (), "zeros", trainable=False)]
 
     def adapt(self, data):
         """Computes the mean and (population) variance of each feature of `data`: a NumPy
-        array (samples, features), or an iterable of such batches, merged as Keras merges them."""
+        array (samples, features), or an iterable of such batches, merged as Keras merges them.
+        With axis=None, one mean and variance over all the values of data of any shape."""
         if self.input_mean is not None:
             raise ValueError("Normalization: adapt() needs a layer created without mean= and variance=")
         if isinstance(data, np.ndarray) or hasattr(data, "__array__"):  # arrays, DataFrames, tensors: one batch
@@ -115,23 +133,30 @@ class Normalization(Layer):
 
     def _checked(self, batch):
         batch = np.asarray(batch)
-        if batch.ndim != 2 or batch.shape[0] == 0:
+        if self._shared_statistics:
+            if batch.ndim == 0 or batch.size == 0:
+                raise ValueError(f"Normalization.adapt() with axis=None takes an array of at least one value; got "
+                                 f"shape {batch.shape}")
+        elif batch.ndim != 2 or batch.shape[0] == 0:
             raise ValueError(f"Normalization.adapt() takes data of shape (samples, features) with at least one "
-                             f"sample; got shape {batch.shape}")
+                             f"sample (1-D data needs axis=None); got shape {batch.shape}")
         if not np.issubdtype(batch.dtype, np.number) or np.issubdtype(batch.dtype, np.complexfloating):
             raise TypeError(f"Normalization.adapt() takes real numbers; got dtype {batch.dtype}")
         if not np.all(np.isfinite(batch)):
             raise ValueError("Normalization.adapt(): the data contains NaN or Inf, which would make every output NaN")
-        if not self.built:
+        if self._shared_statistics:
+            if not self._weights:
+                self._make_weights(None)
+        elif not self.built:
             self.build((None, batch.shape[1]))
         elif batch.shape[1] != self.input_shape[-1]:
             raise ValueError(f"The layer was built with input_shape={self.input_shape}, but adapt() is being called "
                              f"with data with an incompatible shape, data.shape={batch.shape}")
         return batch
 
-    @staticmethod
-    def _statistics(batch):
-        return np.mean(batch, axis=0), np.var(batch, axis=0)
+    def _statistics(self, batch):
+        axis = None if self._shared_statistics else 0
+        return np.mean(batch, axis=axis), np.var(batch, axis=axis)
 
     def _merged_statistics(self, batches):
         """Keras' running merge of per-batch means and variances (Chan et al.)."""
@@ -145,8 +170,9 @@ class Normalization(Layer):
             if total_mean is None:
                 total_mean = np.zeros_like(batch_mean)
                 total_var = np.zeros_like(batch_var)
-            total_count += len(batch)
-            batch_weight = float(len(batch)) / total_count
+            batch_count = batch.size if self._shared_statistics else len(batch)  # Keras: the values reduced
+            total_count += batch_count
+            batch_weight = float(batch_count) / total_count
             existing_weight = 1.0 - batch_weight
             new_mean = total_mean * existing_weight + batch_mean * batch_weight
             total_var = ((total_var + (total_mean - new_mean) ** 2) * existing_weight
@@ -158,18 +184,20 @@ class Normalization(Layer):
 
     def _ops(self):
         op = {"kind": "normalization", "invert": self.invert, "epsilon": float(backend.epsilon())}
-        if self.input_mean is not None:
-            features = (self.input_shape[-1],)
+        if self.input_mean is not None:  # one value per feature, scalars broadcast
+            features = (int(np.prod(self.input_shape[1:])),) if self._shared_statistics else (self.input_shape[-1],)
             op["mean"] = np.broadcast_to(np.asarray(self.input_mean, np.float32), features).copy()
             op["variance"] = np.broadcast_to(np.asarray(self.input_variance, np.float32), features).copy()
         elif not self._adapted:
             raise ValueError(f"The Normalization layer '{self.name}' has no mean and variance: call "
                              f"layer.adapt(data) before fit(), evaluate() or predict(), or create it with mean= and "
                              f"variance= (Keras 3 would silently compute (x - 0) / 1)")
+        else:
+            op["shared_statistics"] = self._shared_statistics
         return [op]
 
-    mean = property(lambda self: self._weights[0] if self.built and self.input_mean is None else None)
-    variance = property(lambda self: self._weights[1] if self.built and self.input_mean is None else None)
+    mean = property(lambda self: self._weights[0] if self._weights and self.input_mean is None else None)
+    variance = property(lambda self: self._weights[1] if self._weights and self.input_mean is None else None)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "invert": self.invert,
