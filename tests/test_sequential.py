@@ -337,3 +337,12 @@ def test_an_old_keras_2_program_runs_with_its_imports_changed():
         model.fit(x_train, y_train, nb_epoch=2, batch_size=128, verbose=0)
     score = model.evaluate(x_train, y_train, batch_size=128, verbose=0)
     assert len(score) == 2 and 0 <= score[1] <= 1
+
+
+def test_a_first_layer_built_by_adapt_gives_the_model_its_input_shape():
+    # The TensorFlow regression tutorial: adapt a Normalization, put it first, call summary().
+    normalizer = keras.layers.Normalization(axis=-1)
+    normalizer.adapt(np.arange(27, dtype="float32").reshape(3, 9))
+    model = keras.Sequential([normalizer, keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+    assert model.built and model.input_shape == (None, 9)
+    assert model.count_params() == 19 + 640 + 65

@@ -55,9 +55,17 @@ class Sequential(Trainer):
         return layer
 
     def _declared_input_shape(self):
+        """The sample shape the model is built for before it sees data: an Input's, the first layer's
+        input_shape=, or, as Keras does, the shape the first layer was already built for (e.g. a
+        Normalization built by adapt())."""
         if self._input_layer is not None:
             return self._input_layer._input_shape_arg
-        return self._layers[0]._input_shape_arg if self._layers else None
+        if not self._layers:
+            return None
+        first = self._layers[0]
+        if first._input_shape_arg is None and first.built and first.input_shape is not None:
+            return tuple(first.input_shape[1:])
+        return first._input_shape_arg
 
     def _invalidate(self):
         """The layer stack changed: the engine network must be rebuilt."""
