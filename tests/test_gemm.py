@@ -207,3 +207,20 @@ def test_gemm_with_mismatched_inner_sizes_raises_value_error():
 def test_gemm_with_non_finite_beta_raises_value_error(beta):
     with pytest.raises(ValueError, match="beta"):
         K.gemm(np.ones((2, 4), np.float32), np.ones((4, 3), np.float32), np.zeros((2, 3), np.float32), beta=beta)
+
+
+@pytest.mark.skipif(not {"avx512", "avx2"} <= set(BACKENDS), reason="this build lacks AVX-512 or AVX2")
+@pytest.mark.parametrize("transposes", TRANSPOSES, ids=lambda t: "".join("T" if x else "N" for x in t))
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_avx2_and_avx512_kernels_give_the_same_bits(transposes, beta):
+    # Both compute each element as the same FMA chain in k order from beta·c; only the blocking differs.
+    rng = np.random.default_rng(209)
+    for m, n, k in [(7, 45, 300), (37, 33, 5), (200, 100, 300)]:
+        a, b = _stored(rng, m, k, transposes[0]), _stored(rng, k, n, transposes[1])
+        c0 = f32(rng.standard_normal((m, n)))
+        results = {}
+        for backend in ("avx512", "avx2"):
+            results[backend] = c0.copy()
+            K.gemm(a, b, results[backend], beta=beta, transpose_a=transposes[0], transpose_b=transposes[1],
+                   backend=backend)
+        np.testing.assert_array_equal(results["avx512"], results["avx2"])

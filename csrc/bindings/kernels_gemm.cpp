@@ -16,12 +16,13 @@ GemmBackend backend_named(const std::string& name) {
   static const std::map<std::string, GemmBackend> backends = {
       {"fastest", GemmBackend::fastest},
       {"avx512", GemmBackend::avx512},
+      {"avx2", GemmBackend::avx2},
       {"eigen", GemmBackend::eigen},
       {"naive", GemmBackend::naive},
   };
   const auto found = backends.find(name);
   if (found == backends.end()) {
-    throw py::value_error("backend must be one of 'fastest', 'avx512', 'eigen', 'naive'; got '" + name + "'");
+    throw py::value_error("backend must be one of 'fastest', 'avx512', 'avx2', 'eigen', 'naive'; got '" + name + "'");
   }
   if (!gemm_backend_available(found->second)) {
     throw py::value_error("backend '" + name + "' is not in this build (it was compiled without AVX-512)");
@@ -80,7 +81,7 @@ void bind_gemm_kernels(py::module_& parent) {
   }, arg("a"), arg("b"), arg("transpose_a") = false, arg("transpose_b") = false, arg("naive") = false,
      arg("backend") = "fastest",
      "op(a)·op(b), tiled by shape (naive=True: the plain triple loop; backend: 'fastest', 'avx512', "
-     "'eigen' or 'naive', for tests and benchmarks).");
+     "'avx2', 'eigen' or 'naive', for tests and benchmarks).");
 
   m.def("gemm", [](py::handle a, py::handle b, py::handle c, double beta, bool transpose_a, bool transpose_b,
                    const std::string& backend) {
@@ -114,7 +115,7 @@ void bind_gemm_kernels(py::module_& parent) {
 
   m.def("gemm_backends", [] {
     py::list names;
-    for (const char* name : {"avx512", "eigen", "naive"}) {
+    for (const char* name : {"avx512", "avx2", "eigen", "naive"}) {
       if (gemm_backend_available(backend_named(name))) names.append(name);
     }
     return names;

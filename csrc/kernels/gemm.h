@@ -34,6 +34,10 @@ struct GemmTile {
 // when the build has no AVX-512.
 bool gemm_avx512(const GemmTile& t);
 
+// The same with AVX2 and FMA, 6x16 blocks (gemm_avx2.cpp): for CPUs without
+// AVX-512. Gives the AVX-512 kernel's bits. False when the build has no AVX2/FMA.
+bool gemm_avx2(const GemmTile& t);
+
 // Eigen 3.4's single-threaded product (gemm_eigen.cpp): the portable fallback.
 void gemm_eigen(const GemmTile& t);
 

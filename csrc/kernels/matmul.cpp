@@ -49,9 +49,12 @@ void gemm_tile(const GemmTile& t, GemmBackend backend) {
     case GemmBackend::eigen:
       gemm_eigen(t);
       return;
+    case GemmBackend::avx2:
+      if (!gemm_avx2(t)) gemm_eigen(t);
+      return;
     case GemmBackend::avx512:
     case GemmBackend::fastest:
-      if (!gemm_avx512(t)) gemm_eigen(t);
+      if (!gemm_avx512(t) && !gemm_avx2(t)) gemm_eigen(t);
       return;
   }
 }
@@ -59,11 +62,13 @@ void gemm_tile(const GemmTile& t, GemmBackend backend) {
 }  // namespace
 
 bool gemm_backend_available(GemmBackend backend) {
-#if defined(__AVX512F__)
-  return true;
-#else
-  return backend != GemmBackend::avx512;
+#if !defined(__AVX512F__)
+  if (backend == GemmBackend::avx512) return false;
 #endif
+#if !(defined(__AVX2__) && defined(__FMA__))
+  if (backend == GemmBackend::avx2) return false;
+#endif
+  return true;
 }
 
 void gemm(bool a_transposed, bool b_transposed, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,

@@ -4,11 +4,11 @@
 
 namespace fastdnn {
 
-// What computes each tile (gemm.h). `fastest` is AVX-512 where the build has it,
-// else Eigen; the others exist for the tests and benchmarks.
-enum class GemmBackend { fastest, avx512, eigen, naive };
+// What computes each tile (gemm.h). `fastest` is the first of AVX-512, AVX2
+// and Eigen that the build has; the others exist for the tests and benchmarks.
+enum class GemmBackend { fastest, avx512, avx2, eigen, naive };
 
-// True when this build can run `backend` (avx512 needs an AVX-512 build).
+// True when this build can run `backend` (avx512 and avx2 need a build for them).
 bool gemm_backend_available(GemmBackend backend);
 
 // C (M,N) = op(A)·op(B) + beta·C, BLAS's sgemm on row-major buffers: A is
