@@ -31,12 +31,16 @@ struct GemmTile {
 
 // Register-blocked AVX-512 microkernel over packed panels of B (gemm_avx512.cpp),
 // for k >= 1 (matmul.cpp handles k == 0). Returns false, computing nothing,
-// when the build has no AVX-512.
+// when the file was compiled without AVX-512. Its file is compiled for AVX-512
+// even in portable builds (CMakeLists.txt), so call it only on a CPU that has
+// it (matmul.cpp asks the CPU once).
 bool gemm_avx512(const GemmTile& t);
+bool gemm_avx512_compiled();
 
 // The same with AVX2 and FMA, 6x16 blocks (gemm_avx2.cpp): for CPUs without
-// AVX-512. Gives the AVX-512 kernel's bits. False when the build has no AVX2/FMA.
+// AVX-512. Gives the AVX-512 kernel's bits. Same rules as gemm_avx512.
 bool gemm_avx2(const GemmTile& t);
+bool gemm_avx2_compiled();
 
 // Eigen 3.4's single-threaded product (gemm_eigen.cpp): the portable fallback.
 void gemm_eigen(const GemmTile& t);

@@ -148,9 +148,12 @@ bool gemm_avx2(const GemmTile& t) {
   return true;
 }
 
+bool gemm_avx2_compiled() { return true; }
+
 #else
 
 bool gemm_avx2(const GemmTile&) { return false; }
+bool gemm_avx2_compiled() { return false; }
 
 #endif
 

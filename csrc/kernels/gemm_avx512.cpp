@@ -16,6 +16,9 @@
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
+// GCC 12's avx512fintrin.h starts its shuffles from _mm512_undefined_ps(), which
+// -Wmaybe-uninitialized reports at every use: a known false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 namespace fastdnn {
@@ -161,9 +164,12 @@ bool gemm_avx512(const GemmTile& t) {
   return true;
 }
 
+bool gemm_avx512_compiled() { return true; }
+
 #else
 
 bool gemm_avx512(const GemmTile&) { return false; }
+bool gemm_avx512_compiled() { return false; }
 
 #endif
 

@@ -41,33 +41,42 @@ void split(int64_t n, int64_t parts, int64_t i, int64_t align, int64_t* begin, i
   *end = std::min(n, (i + 1) * step);
 }
 
+// The SIMD kernels this build has and this CPU runs, asked once.
+bool avx512_runs() {
+  static const bool runs = gemm_avx512_compiled() && __builtin_cpu_supports("avx512f");
+  return runs;
+}
+
+bool avx2_runs() {
+  static const bool runs = gemm_avx2_compiled() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return runs;
+}
+
 void gemm_tile(const GemmTile& t, GemmBackend backend) {
+  if (backend == GemmBackend::fastest) {
+    backend = avx512_runs() ? GemmBackend::avx512 : avx2_runs() ? GemmBackend::avx2 : GemmBackend::eigen;
+  }
   switch (backend) {
     case GemmBackend::naive:
       gemm_naive(t);
       return;
-    case GemmBackend::eigen:
-      gemm_eigen(t);
-      return;
-    case GemmBackend::avx2:
-      if (!gemm_avx2(t)) gemm_eigen(t);
-      return;
     case GemmBackend::avx512:
-    case GemmBackend::fastest:
-      if (!gemm_avx512(t) && !gemm_avx2(t)) gemm_eigen(t);
-      return;
+      if (avx512_runs() && gemm_avx512(t)) return;
+      break;
+    case GemmBackend::avx2:
+      if (avx2_runs() && gemm_avx2(t)) return;
+      break;
+    default:
+      break;
   }
+  gemm_eigen(t);
 }
 
 }  // namespace
 
 bool gemm_backend_available(GemmBackend backend) {
-#if !defined(__AVX512F__)
-  if (backend == GemmBackend::avx512) return false;
-#endif
-#if !(defined(__AVX2__) && defined(__FMA__))
-  if (backend == GemmBackend::avx2) return false;
-#endif
+  if (backend == GemmBackend::avx512) return avx512_runs();
+  if (backend == GemmBackend::avx2) return avx2_runs();
   return true;
 }
 

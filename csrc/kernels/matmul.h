@@ -5,10 +5,11 @@
 namespace fastdnn {
 
 // What computes each tile (gemm.h). `fastest` is the first of AVX-512, AVX2
-// and Eigen that the build has; the others exist for the tests and benchmarks.
+// and Eigen that both the build and the CPU have; the others exist for the
+// tests and benchmarks.
 enum class GemmBackend { fastest, avx512, avx2, eigen, naive };
 
-// True when this build can run `backend` (avx512 and avx2 need a build for them).
+// True when this build on this CPU can run `backend` (avx512, avx2: when both have it).
 bool gemm_backend_available(GemmBackend backend);
 
 // C (M,N) = op(A)·op(B) + beta·C, BLAS's sgemm on row-major buffers: A is
