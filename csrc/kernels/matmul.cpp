@@ -41,14 +41,15 @@ void split(int64_t n, int64_t parts, int64_t i, int64_t align, int64_t* begin, i
   *end = std::min(n, (i + 1) * step);
 }
 
-// The SIMD kernels this build has and this CPU runs, asked once.
+// The SIMD kernels this build has and this CPU runs, asked once (the CPU first:
+// in a portable build even gemm_*_compiled() is code compiled for that ISA).
 bool avx512_runs() {
-  static const bool runs = gemm_avx512_compiled() && __builtin_cpu_supports("avx512f");
+  static const bool runs = __builtin_cpu_supports("avx512f") && gemm_avx512_compiled();
   return runs;
 }
 
 bool avx2_runs() {
-  static const bool runs = gemm_avx2_compiled() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool runs = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && gemm_avx2_compiled();
   return runs;
 }
 
