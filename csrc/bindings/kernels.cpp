@@ -16,7 +16,6 @@
 #include "kernels/leaky_relu_variants.h"
 #include "kernels/losses.h"
 #include "kernels/losses_extra.h"
-#include "kernels/matmul.h"
 #include "kernels/metrics.h"
 #include "engine/optimizer.h"
 
@@ -111,19 +110,6 @@ py::tuple loss_and_gradient(const std::string& name, py::handle y_true, py::hand
 
 void bind_kernels(py::module_& parent) {
   py::module_ m = parent.def_submodule("kernels", "The engine's kernels on NumPy arrays (float32).");
-
-  m.def("matmul", [](py::handle a, py::handle b, bool transpose_a, bool transpose_b, bool naive) {
-    auto A = matrix(a, "a"), B = matrix(b, "b");
-    const int64_t M = transpose_a ? A.shape(1) : A.shape(0), K = transpose_a ? A.shape(0) : A.shape(1);
-    const int64_t Kb = transpose_b ? B.shape(1) : B.shape(0), N = transpose_b ? B.shape(0) : B.shape(1);
-    if (K != Kb) throw py::value_error("a and b do not chain: inner sizes " + std::to_string(K) + " and " + std::to_string(Kb));
-    py::array_t<float> c = new_array({M, N});
-    float* cp = c.mutable_data();
-    py::gil_scoped_release release;
-    (naive ? matmul_naive : matmul)(cp, A.data(), B.data(), M, N, K, transpose_a, transpose_b);
-    return c;
-  }, arg("a"), arg("b"), arg("transpose_a") = false, arg("transpose_b") = false, arg("naive") = false,
-     "op(a)·op(b), tiled by shape (naive=True: the plain triple loop).");
 
   m.def("dense_forward", [](py::handle x, py::handle kernel, py::handle bias) {
     auto X = matrix(x, "x");

@@ -4,6 +4,7 @@
 
 namespace fastdnn::bind {
 void bind_kernels(py::module_& m);
+void bind_gemm_kernels(py::module_& m);  // after bind_kernels: adds to its submodule
 void bind_layer_kernels(py::module_& m);
 void bind_network(py::module_& m);
 }  // namespace fastdnn::bind
@@ -16,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   }, py::arg("n"), "Threads fastdnn may use (default: OMP_NUM_THREADS, else the machine's cores).");
   m.def("get_num_threads", &fastdnn::num_threads, "Threads fastdnn may use.");
   fastdnn::bind::bind_kernels(m);
+  fastdnn::bind::bind_gemm_kernels(m);
   fastdnn::bind::bind_layer_kernels(m);
   fastdnn::bind::bind_network(m);
 }

@@ -9,14 +9,16 @@ namespace fastdnn {
 
 void dense_forward(float* y, const float* x, const float* W, const float* b, int64_t B,
                    int64_t in, int64_t out) {
-  matmul(y, x, W, B, out, in, false, false);
-  if (b == nullptr) return;
+  if (b == nullptr) {
+    matmul(y, x, W, B, out, in, false, false);
+    return;
+  }
+  // The bias is the product's starting value (beta = 1): one pass over y fewer
+  // than adding it afterwards.
   parallel_rows(B, out, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      float* yr = y + r * out;
-      for (int64_t j = 0; j < out; ++j) yr[j] += b[j];
-    }
+    for (int64_t r = r0; r < r1; ++r) std::copy(b, b + out, y + r * out);
   });
+  gemm(false, false, B, out, in, x, in, W, out, 1.0f, y, out);
 }
 
 void dense_backward(float* dx, float* dW, float* db, const float* dy, const float* x,

@@ -1,25 +1,21 @@
 #include "kernels/matmul.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 
+#include "kernels/gemm.h"
 #include "kernels/parallel.h"
 
 namespace fastdnn {
 
 namespace {
 
-using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatMap = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
-using ConstMatMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
-
 // A tile smaller than this many multiply-adds (~40 us on one core) is not worth
 // waking a second thread for: measured on a 2-core VM, a parallel region costs
 // tens of microseconds.
 constexpr int64_t kMinTileWork = int64_t(1) << 22;
-// Few, large tiles: Eigen packs both operands' panels per tile, and measured on
-// a 1024x784 by 784x1000 product, 64 tiles ran 25% slower than 1 to 8. The
-// pool hands tiles out one at a time, so 8 still balance 2 or 4 threads.
+// Few, large tiles: each tile packs its own panels of B, and measured with
+// Eigen on a 1024x784 by 784x1000 product, 64 tiles ran 25% slower than 1 to 8.
+// The pool hands tiles out one at a time, so 8 still balance 2 or 4 threads.
 constexpr int64_t kMaxTiles = 8;
 
 // How the output is cut into tiles: a function of the shapes only (see parallel.h).
@@ -45,53 +41,87 @@ void split(int64_t n, int64_t parts, int64_t i, int64_t align, int64_t* begin, i
   *end = std::min(n, (i + 1) * step);
 }
 
+// The SIMD kernels this build has and this CPU runs, asked once (the CPU first:
+// in a portable build even gemm_*_compiled() is code compiled for that ISA).
+bool avx512_runs() {
+  static const bool runs = __builtin_cpu_supports("avx512f") && gemm_avx512_compiled();
+  return runs;
+}
+
+bool avx2_runs() {
+  static const bool runs = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && gemm_avx2_compiled();
+  return runs;
+}
+
+void gemm_tile(const GemmTile& t, GemmBackend backend) {
+  if (backend == GemmBackend::fastest) {
+    backend = avx512_runs() ? GemmBackend::avx512 : avx2_runs() ? GemmBackend::avx2 : GemmBackend::eigen;
+  }
+  switch (backend) {
+    case GemmBackend::naive:
+      gemm_naive(t);
+      return;
+    case GemmBackend::avx512:
+      if (avx512_runs() && gemm_avx512(t)) return;
+      break;
+    case GemmBackend::avx2:
+      if (avx2_runs() && gemm_avx2(t)) return;
+      break;
+    default:
+      break;
+  }
+  gemm_eigen(t);
+}
+
 }  // namespace
 
-void matmul(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
-            bool a_transposed, bool b_transposed) {
+bool gemm_backend_available(GemmBackend backend) {
+  if (backend == GemmBackend::avx512) return avx512_runs();
+  if (backend == GemmBackend::avx2) return avx2_runs();
+  return true;
+}
+
+void gemm(bool a_transposed, bool b_transposed, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc, GemmBackend backend) {
   if (M == 0 || N == 0) return;
-  if (K == 0) {
-    std::fill(C, C + M * N, 0.0f);
+  if (K == 0) {  // an empty sum: C = beta·C
+    for (int64_t i = 0; i < M; ++i) {
+      float* row = C + i * ldc;
+      for (int64_t j = 0; j < N; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    }
     return;
   }
   const Tiling tiling = choose_tiling(M, N, K);
   parallel_for(tiling.row_tiles * tiling.col_tiles, [&](int64_t tile) {
     int64_t m0, m1, n0, n1;
     split(M, tiling.row_tiles, tile / tiling.col_tiles, 8, &m0, &m1);
-    split(N, tiling.col_tiles, tile % tiling.col_tiles, 16, &n0, &n1);
+    split(N, tiling.col_tiles, tile % tiling.col_tiles, 32, &n0, &n1);
     if (m0 >= m1 || n0 >= n1) return;
-    MatMap c(C + m0 * N + n0, m1 - m0, n1 - n0, Eigen::OuterStride<>(N));
-    const bool a_t = a_transposed, b_t = b_transposed;
-    // Each case is one single-threaded Eigen product over the tile.
-    if (!a_t && !b_t) {
-      c.noalias() = ConstMatMap(A + m0 * K, m1 - m0, K, Eigen::OuterStride<>(K)) *
-                    ConstMatMap(B + n0, K, n1 - n0, Eigen::OuterStride<>(N));
-    } else if (!a_t && b_t) {
-      c.noalias() = ConstMatMap(A + m0 * K, m1 - m0, K, Eigen::OuterStride<>(K)) *
-                    ConstMatMap(B + n0 * K, n1 - n0, K, Eigen::OuterStride<>(K)).transpose();
-    } else if (a_t && !b_t) {
-      c.noalias() = ConstMatMap(A + m0, K, m1 - m0, Eigen::OuterStride<>(M)).transpose() *
-                    ConstMatMap(B + n0, K, n1 - n0, Eigen::OuterStride<>(N));
-    } else {
-      c.noalias() = ConstMatMap(A + m0, K, m1 - m0, Eigen::OuterStride<>(M)).transpose() *
-                    ConstMatMap(B + n0 * K, n1 - n0, K, Eigen::OuterStride<>(K)).transpose();
-    }
+    const GemmTile t{m1 - m0,
+                     n1 - n0,
+                     K,
+                     a_transposed ? A + m0 : A + m0 * lda,
+                     lda,
+                     a_transposed,
+                     b_transposed ? B + n0 * ldb : B + n0,
+                     ldb,
+                     b_transposed,
+                     beta,
+                     C + m0 * ldc + n0,
+                     ldc};
+    gemm_tile(t, backend);
   });
+}
+
+void matmul(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
+            bool a_transposed, bool b_transposed) {
+  gemm(a_transposed, b_transposed, M, N, K, A, a_transposed ? M : K, B, b_transposed ? K : N, 0.0f, C, N);
 }
 
 void matmul_naive(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K,
                   bool a_transposed, bool b_transposed) {
-  for (int64_t i = 0; i < M; ++i) {
-    for (int64_t j = 0; j < N; ++j) {
-      float sum = 0.0f;
-      for (int64_t k = 0; k < K; ++k) {
-        const float a = a_transposed ? A[k * M + i] : A[i * K + k];
-        const float b = b_transposed ? B[j * K + k] : B[k * N + j];
-        sum += a * b;
-      }
-      C[i * N + j] = sum;
-    }
-  }
+  gemm(a_transposed, b_transposed, M, N, K, A, a_transposed ? M : K, B, b_transposed ? K : N, 0.0f, C, N,
+       GemmBackend::naive);
 }
 
 }  // namespace fastdnn
