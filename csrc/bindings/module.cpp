@@ -6,6 +6,7 @@ namespace fastdnn::bind {
 void bind_kernels(py::module_& m);
 void bind_layer_kernels(py::module_& m);
 void bind_network(py::module_& m);
+void bind_pool(py::module_& m);
 }  // namespace fastdnn::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -18,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   fastdnn::bind::bind_kernels(m);
   fastdnn::bind::bind_layer_kernels(m);
   fastdnn::bind::bind_network(m);
+  fastdnn::bind::bind_pool(m);
 }

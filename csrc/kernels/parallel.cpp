@@ -38,6 +38,9 @@ void set_num_threads(int n) { g_num_threads.store(std::max(1, n), std::memory_or
 
 namespace {
 
+std::atomic<int64_t> g_jobs{0}, g_chunks_by_workers{0}, g_back_offs{0};
+std::atomic<bool> g_workers_held{false};
+
 // Why not OpenMP (`#pragma omp parallel for`): an OpenMP region ends in a barrier that
 // waits for every thread of the team. When another process keeps one of two
 // cores busy, the OS deschedules one of our threads for a whole time slice
@@ -74,6 +77,7 @@ class Pool {
     }
     wake_.notify_all();
     in_job_ = true;
+    g_jobs.fetch_add(1, std::memory_order_relaxed);
     const auto start = Clock::now();
     const int64_t mine = work(generation);
     in_job_ = false;
@@ -87,6 +91,7 @@ class Pool {
     if (now - finished > kSlowWait + (finished - start) * 4 / std::max<int64_t>(mine, 1)) {
       backoff_ = std::min(kMaxBackoff, backoff_ == Clock::duration::zero() ? kMinBackoff : 2 * backoff_);
       serial_until_ = now + backoff_;
+      g_back_offs.fetch_add(1, std::memory_order_relaxed);
     } else {
       backoff_ = Clock::duration::zero();
     }
@@ -152,7 +157,9 @@ class Pool {
         generation = state_.load(std::memory_order_acquire) >> 32;
       }
       seen = generation;
-      if (index < active_helpers_.load(std::memory_order_relaxed)) work(generation);
+      if (index < active_helpers_.load(std::memory_order_relaxed) && !g_workers_held.load(std::memory_order_relaxed)) {
+        g_chunks_by_workers.fetch_add(work(generation), std::memory_order_relaxed);
+      }
     }
   }
 
@@ -175,6 +182,16 @@ class Pool {
 thread_local bool Pool::in_job_ = false;
 
 }  // namespace
+
+PoolCounters pool_counters() {
+  PoolCounters c;
+  c.jobs = g_jobs.load(std::memory_order_relaxed);
+  c.chunks_by_workers = g_chunks_by_workers.load(std::memory_order_relaxed);
+  c.back_offs = g_back_offs.load(std::memory_order_relaxed);
+  return c;
+}
+
+void hold_workers(bool held) { g_workers_held.store(held, std::memory_order_relaxed); }
 
 void run_chunks(int64_t chunks, void (*call)(void*, int64_t), void* context) {
   static Pool* pool = new Pool();  // never destroyed: workers may outlive static destruction
