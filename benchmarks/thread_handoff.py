@@ -3,9 +3,10 @@
     python benchmarks/thread_handoff.py            # everything, ~1-2 minutes
     python benchmarks/thread_handoff.py --quick    # fewer repeats
 
-1. The hand-off: seconds per job of 2 chunks that each keep a thread busy for 0, 1
-   or 3 us (2 threads ideally take one chunk's time; the excess is the cost of waking a
-   worker, letting it claim a chunk and waiting for it), timed by a C++ loop.
+1. The hand-off: jobs of 2 chunks that each keep a thread busy for 0-10 us, timed one
+   by one in C++: the median job time (2 threads ideally take one chunk's time; the
+   excess is the cost of the hand-off), how often the worker took a chunk, and how
+   long after the job was published it started one.
 2. Products at the workloads' small shapes through matmul's tiling, at 1 and 2 threads
    (1 thread shows what the tiling costs when it cuts a product that one thread runs whole).
 3. Training steps of W1, W2 and W4 (bench.py's networks) through `fit` on synthetic data
@@ -41,17 +42,24 @@ def alternate(measure, repeats, best=min):
 
 
 def handoff(repeats):
-    jobs = 5_000
-    for chunk_ns in (0, 1_000, 3_000):
-        before = _core._pool_counters()
-        per_job = alternate(lambda: _core._time_pool_jobs(2, chunk_ns, jobs), repeats)
-        after = _core._pool_counters()
-        shared = after["jobs"] - before["jobs"]
-        by_workers = after["chunks_by_workers"] - before["chunks_by_workers"]
-        # 2 threads ideally take one chunk's time; the rest is the hand-off.
-        print(f"job of 2 chunks of {chunk_ns / 1000:.0f} us: 1 thread {per_job[1] * 1e9:7.0f} ns,"
-              f" 2 threads {per_job[2] * 1e9:7.0f} ns (over one chunk: {per_job[2] * 1e9 - chunk_ns:.0f} ns);"
-              f" jobs shared {shared}, chunks run by the worker {by_workers}")
+    """Medians over many jobs, which a busy machine disturbs less than means."""
+    jobs = 2_000
+    print(f"{'job: 2 chunks of':>16} {'1 thread ns':>12} {'2 threads ns':>13} {'worker took one':>16}"
+          f" {'worker started after ns':>24}")
+    for chunk_ns in (0, 1_000, 3_000, 10_000):
+        job_ns, starts = {1: [], 2: []}, []
+        for _ in range(repeats):
+            for threads in (1, 2):
+                fastdnn.set_num_threads(threads)
+                times, worker_start = _core._pool_job_latencies(chunk_ns, jobs)
+                job_ns[threads].append(times)
+                if threads == 2:
+                    starts.append(worker_start)
+        starts = np.concatenate(starts)
+        taken = starts[starts >= 0]
+        after = f"{np.median(taken):24.0f}" if taken.size else f"{'-':>24}"
+        print(f"{chunk_ns / 1000:13.0f} us {np.median(np.concatenate(job_ns[1])):12.0f}"
+              f" {np.median(np.concatenate(job_ns[2])):13.0f} {taken.size / starts.size:16.0%}{after}")
 
 
 PRODUCTS = [  # M, K, N: forward, weight gradient (K = batch) and input gradient shapes

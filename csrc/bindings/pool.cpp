@@ -2,6 +2,7 @@
 // keeps the workers from running (as a busy machine would), and C++ timing loops
 // for benchmarks/thread_handoff.py (a Python loop would add microseconds per call).
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "bindings/checks.h"
@@ -46,6 +47,28 @@ void bind_pool(py::module_& m) {
       });
     });
   }, arg("chunks"), arg("chunk_ns"), arg("repeats"), "Seconds per parallel_for of `chunks` chunks that each keep a thread busy for chunk_ns.");
+  m.def("_pool_job_latencies", [](py::handle chunk_ns, py::handle jobs) {
+    const auto busy = std::chrono::nanoseconds(integer_in(chunk_ns, "chunk_ns", 0, 1000000000));
+    const int64_t n = integer_in(jobs, "jobs", 1, 1 << 24);
+    std::vector<int64_t> job_ns(n), worker_start_ns(n, -1);
+    {
+      py::gil_scoped_release release;
+      using Clock = std::chrono::steady_clock;
+      const auto caller = std::this_thread::get_id();
+      for (int64_t j = 0; j < n; ++j) {
+        const auto start = Clock::now();
+        parallel_for(2, [&](int64_t) {
+          const auto now = Clock::now();
+          if (std::this_thread::get_id() != caller) worker_start_ns[j] = (now - start).count();
+          while (Clock::now() < now + busy) {
+          }
+        });
+        job_ns[j] = (Clock::now() - start).count();
+      }
+    }
+    return py::make_tuple(py::array_t<int64_t>(n, job_ns.data()), py::array_t<int64_t>(n, worker_start_ns.data()));
+  }, arg("chunk_ns"), arg("jobs"),
+     "Per job of 2 chunks busy for chunk_ns each: its nanoseconds, and when a worker started a chunk (-1: none did).");
   m.def("_time_matmul", [](py::handle m_, py::handle n_, py::handle k_, py::handle repeats) {
     const int64_t M = integer_in(m_, "m", 1, 1 << 14), N = integer_in(n_, "n", 1, 1 << 14);
     const int64_t K = integer_in(k_, "k", 1, 1 << 14), r = integer_in(repeats, "repeats", 1, 1 << 30);
