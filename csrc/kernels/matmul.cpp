@@ -13,9 +13,12 @@ using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 using MatMap = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
 using ConstMatMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
 
-// A tile smaller than this many multiply-adds (~40 us on one core) is not worth
-// waking a second thread for: measured on a 2-core VM, a parallel region costs
-// tens of microseconds.
+// Products from this many multiply-adds up (32x100x100 has 320k, a few
+// microseconds on one core) are cut in two tiles, so that a second thread can
+// take half: the pool hands a chunk over in well under a microsecond, and a
+// second tile costs one thread a few percent (its own packing of the operands).
+constexpr int64_t kMinSplitWork = int64_t(1) << 17;
+// Beyond two, a tile gets at least this many multiply-adds (~40 us on one core).
 constexpr int64_t kMinTileWork = int64_t(1) << 22;
 // Few, large tiles: Eigen packs both operands' panels per tile, and measured on
 // a 1024x784 by 784x1000 product, 64 tiles ran 25% slower than 1 to 8. The
@@ -30,19 +33,21 @@ struct Tiling {
 };
 
 Tiling choose_tiling(int64_t M, int64_t N, int64_t K) {
-  int64_t tiles = 1;  // a power of two, so that 2 or 4 threads share them evenly
-  while (tiles < kMaxTiles && M * N * K >= 2 * tiles * kMinTileWork) tiles *= 2;
+  const int64_t work = M * N * K;
+  int64_t tiles = work >= kMinSplitWork ? 2 : 1;  // a power of two, so that 2 or 4 threads share them evenly
+  while (tiles < kMaxTiles && work >= 2 * tiles * kMinTileWork) tiles *= 2;
   Tiling t;
   while (t.row_tiles < tiles && M >= 128 * t.row_tiles) t.row_tiles *= 2;  // >= 64 rows each
   t.col_tiles = std::min(tiles / t.row_tiles, std::max<int64_t>(1, N / 32));  // >= ~32 columns each
   return t;
 }
 
-// [begin, end) of part `i` of `parts` over `n`, with boundaries on multiples of `align`.
+// [begin, end) of part `i` of `parts` over `n`: the blocks of `align` are
+// shared out as evenly as they go (100 columns in two: 48 + 52, not 64 + 36).
 void split(int64_t n, int64_t parts, int64_t i, int64_t align, int64_t* begin, int64_t* end) {
-  const int64_t step = ((n + parts - 1) / parts + align - 1) / align * align;
-  *begin = std::min(n, i * step);
-  *end = std::min(n, (i + 1) * step);
+  const int64_t blocks = (n + align - 1) / align;
+  *begin = std::min(n, blocks * i / parts * align);
+  *end = std::min(n, blocks * (i + 1) / parts * align);
 }
 
 }  // namespace
