@@ -158,6 +158,7 @@ class Pool {
   void start_workers(int helpers) {
     if (pid_ != getpid()) {  // a forked child has no workers: start its own
       workers_ = 0;
+      sleepers_.store(0, std::memory_order_relaxed);  // the parent's, which it must not wait to wake
       pid_ = getpid();
     }
     while (workers_ < helpers) {
