@@ -74,8 +74,8 @@ def test_matmul_of_nonnegative_integers_is_exact():
     np.testing.assert_array_equal(K.matmul(a, b), (a @ b).astype(np.float32))
 
 
-# The small shapes are W1/W5's products at batch 32, which are cut in tiles too.
-@pytest.mark.parametrize("shape", [(256, 784, 300), (64, 128, 256), (7, 13, 33), (32, 100, 100), (100, 32, 100)],
+# (100, 200, 100) and (200, 300, 100), W4's and W2's, are the small products cut in two tiles.
+@pytest.mark.parametrize("shape", [(256, 784, 300), (64, 128, 256), (7, 13, 33), (100, 200, 100), (200, 300, 100)],
                          ids=str)
 @pytest.mark.parametrize("naive", [False, True])
 def test_matmul_is_bitwise_identical_with_one_two_and_three_threads(shape, naive, restore_threads):

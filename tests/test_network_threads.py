@@ -187,25 +187,29 @@ def test_one_epoch_with_the_same_seed_gives_bitwise_the_same_weights_on_one_thre
         np.testing.assert_array_equal(a, b)
 
 
-def fit_w1_epoch(threads):
-    """W1 at batch 32, whose 32 x 100 x 100 products are cut in two tiles."""
+def fit_small_batch_epoch(threads):
+    """W4's network at batch 100, whose 100 x 200 x 100 products are cut in two tiles."""
     fastdnn.set_num_threads(threads)
     fastdnn.utils.set_random_seed(5)
     rng = np.random.default_rng(1)
-    x, y = rng.random((640, 784), dtype=np.float32), rng.integers(0, 10, size=640)
-    layers = [fastdnn.Input(shape=(784,))]
-    for _ in range(4):
-        layers += [fastdnn.layers.Dense(100, activation="relu"), fastdnn.layers.BatchNormalization()]
-    model = fastdnn.Sequential(layers + [fastdnn.layers.Dense(10, activation="softmax")])
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
-    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    x, y = rng.random((1000, 784), dtype=np.float32), rng.integers(0, 10, size=1000)
+    model = fastdnn.Sequential([
+        fastdnn.Input(shape=(784,)),
+        fastdnn.layers.Dense(200, activation="relu"),
+        fastdnn.layers.Dense(100, activation="relu"),
+        fastdnn.layers.Dropout(0.25),
+        fastdnn.layers.Dense(60, activation="relu"),
+        fastdnn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    history = model.fit(x, y, batch_size=100, epochs=1, verbose=0)
     return history.history, model.get_weights()
 
 
 @pytest.mark.parametrize("threads", [2, 3])
 def test_small_batch_fit_gives_bitwise_the_same_weights_on_one_thread_and_more(threads, restore_threads):
-    history_1, weights_1 = fit_w1_epoch(1)
-    history_n, weights_n = fit_w1_epoch(threads)
+    history_1, weights_1 = fit_small_batch_epoch(1)
+    history_n, weights_n = fit_small_batch_epoch(threads)
     assert history_1 == history_n
     for a, b in zip(weights_1, weights_n):
         np.testing.assert_array_equal(a, b)

@@ -13,11 +13,16 @@ using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 using MatMap = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
 using ConstMatMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
 
-// Products from this many multiply-adds up (32x100x100 has 320k, a few
-// microseconds on one core) are cut in two tiles, so that a second thread can
-// take half: the pool hands a chunk over in well under a microsecond, and a
-// second tile costs one thread a few percent (its own packing of the operands).
-constexpr int64_t kMinSplitWork = int64_t(1) << 17;
+// Products from this many multiply-adds up (~10 us on one core) are cut in
+// two tiles, so that a second thread can take half (the pool hands a chunk
+// over in well under a microsecond) -- if they also do at least
+// kMinSplitIntensity multiply-adds per float of A, B and C: the second core
+// must first fetch its operands from the first one's cache, and the first
+// then its half of C. Measured through fit at 1 and 2 threads: W2/W4's
+// products (40-54 per float) ran 1.3-1.5x faster on two, while splitting
+// W1's batch-32 products (20-24 per float) made the step 8% slower.
+constexpr int64_t kMinSplitWork = int64_t(1) << 20;
+constexpr int64_t kMinSplitIntensity = 32;
 // Beyond two, a tile gets at least this many multiply-adds (~40 us on one core).
 constexpr int64_t kMinTileWork = int64_t(1) << 22;
 // Few, large tiles: Eigen packs both operands' panels per tile, and measured on
@@ -34,7 +39,8 @@ struct Tiling {
 
 Tiling choose_tiling(int64_t M, int64_t N, int64_t K) {
   const int64_t work = M * N * K;
-  int64_t tiles = work >= kMinSplitWork ? 2 : 1;  // a power of two, so that 2 or 4 threads share them evenly
+  const bool worth_a_second_core = work >= kMinSplitWork && work >= kMinSplitIntensity * (M * K + K * N + M * N);
+  int64_t tiles = worth_a_second_core ? 2 : 1;  // a power of two, so that 2 or 4 threads share them evenly
   while (tiles < kMaxTiles && work >= 2 * tiles * kMinTileWork) tiles *= 2;
   Tiling t;
   while (t.row_tiles < tiles && M >= 128 * t.row_tiles) t.row_tiles *= 2;  // >= 64 rows each
