@@ -74,17 +74,19 @@ def test_matmul_of_nonnegative_integers_is_exact():
     np.testing.assert_array_equal(K.matmul(a, b), (a @ b).astype(np.float32))
 
 
-@pytest.mark.parametrize("shape", [(256, 784, 300), (64, 128, 256), (7, 13, 33)], ids=str)
+# (100, 200, 100) and (200, 300, 100), W4's and W2's, are the small products cut in two tiles.
+@pytest.mark.parametrize("shape", [(256, 784, 300), (64, 128, 256), (7, 13, 33), (100, 200, 100), (200, 300, 100)],
+                         ids=str)
 @pytest.mark.parametrize("naive", [False, True])
-def test_matmul_is_bitwise_identical_with_one_and_two_threads(shape, naive, restore_threads):
+def test_matmul_is_bitwise_identical_with_one_two_and_three_threads(shape, naive, restore_threads):
     rng = np.random.default_rng(105)
     m, k, n = shape
     a, b = f32(rng.standard_normal((m, k))), f32(rng.standard_normal((k, n)))
     fastdnn.set_num_threads(1)
     one = K.matmul(a, b, naive=naive)
-    fastdnn.set_num_threads(2)
-    two = K.matmul(a, b, naive=naive)
-    np.testing.assert_array_equal(one, two)
+    for threads in (2, 3):
+        fastdnn.set_num_threads(threads)
+        np.testing.assert_array_equal(one, K.matmul(a, b, naive=naive))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.int32, np.int64, np.float16, np.bool_])

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import fastdnn
+from fastdnn import _core
+from fastdnn._core import kernels as K
 from engine_helpers import dense_relu_bn_net, make_network, snapshot
 
 
@@ -176,9 +178,81 @@ def fit_one_epoch(threads):
     return history.history, model.get_weights()
 
 
-def test_one_epoch_with_the_same_seed_gives_bitwise_the_same_weights_on_one_and_two_threads(restore_threads):
+@pytest.mark.parametrize("threads", [2, 3])
+def test_one_epoch_with_the_same_seed_gives_bitwise_the_same_weights_on_one_thread_and_more(threads, restore_threads):
     history_1, weights_1 = fit_one_epoch(1)
-    history_2, weights_2 = fit_one_epoch(2)
-    assert history_1 == history_2
-    for a, b in zip(weights_1, weights_2):
+    history_n, weights_n = fit_one_epoch(threads)
+    assert history_1 == history_n
+    for a, b in zip(weights_1, weights_n):
         np.testing.assert_array_equal(a, b)
+
+
+def fit_small_batch_epoch(threads):
+    """W4's network at batch 100, whose 100 x 200 x 100 products are cut in two tiles."""
+    fastdnn.set_num_threads(threads)
+    fastdnn.utils.set_random_seed(5)
+    rng = np.random.default_rng(1)
+    x, y = rng.random((1000, 784), dtype=np.float32), rng.integers(0, 10, size=1000)
+    model = fastdnn.Sequential([
+        fastdnn.Input(shape=(784,)),
+        fastdnn.layers.Dense(200, activation="relu"),
+        fastdnn.layers.Dense(100, activation="relu"),
+        fastdnn.layers.Dropout(0.25),
+        fastdnn.layers.Dense(60, activation="relu"),
+        fastdnn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    history = model.fit(x, y, batch_size=100, epochs=1, verbose=0)
+    return history.history, model.get_weights()
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_small_batch_fit_gives_bitwise_the_same_weights_on_one_thread_and_more(threads, restore_threads):
+    history_1, weights_1 = fit_small_batch_epoch(1)
+    history_n, weights_n = fit_small_batch_epoch(threads)
+    assert history_1 == history_n
+    for a, b in zip(weights_1, weights_n):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture
+def held_workers():
+    """Workers that wake but never claim a chunk, as when the OS never schedules them."""
+    _core._hold_workers(True)
+    yield
+    _core._hold_workers(False)
+
+
+def test_jobs_finish_on_the_calling_thread_when_the_workers_never_run(restore_threads, held_workers):
+    fastdnn.set_num_threads(2)
+    rng = np.random.default_rng(2)
+    a, b = rng.random((256, 784), dtype=np.float32), rng.random((784, 300), dtype=np.float32)
+    expected = K.matmul(a, b, naive=True)
+    before = _core._pool_counters()
+    products = [K.matmul(a, b) for _ in range(4)]
+    after = _core._pool_counters()
+    assert after["chunks_by_workers"] == before["chunks_by_workers"]
+    for product in products:
+        np.testing.assert_allclose(product, expected, rtol=1e-5)
+
+
+def test_training_with_workers_that_never_run_gives_the_one_thread_weights(restore_threads, held_workers):
+    _, alone, _ = train_wide_net(1)
+    _, held, _ = train_wide_net(2)
+    for a, b in zip(alone, held):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_workers_missing_job_after_job_send_the_caller_to_run_alone(restore_threads, held_workers):
+    """The pool cannot tell held workers from a core taken by another process:
+    after enough jobs that ran wholly on the caller it stops sharing them out."""
+    fastdnn.set_num_threads(2)
+    before = _core._pool_counters()
+    # While an earlier back-off lasts (at most a second) jobs are not shared out at all.
+    give_up = time.monotonic() + 10.0
+    while _core._pool_counters()["jobs"] - before["jobs"] < 16 and time.monotonic() < give_up:
+        _core._time_pool_jobs(2, 10_000, 64)
+        time.sleep(0.01)
+    after = _core._pool_counters()
+    assert after["jobs"] - before["jobs"] >= 16
+    assert after["back_offs"] > before["back_offs"]

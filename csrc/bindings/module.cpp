@@ -7,6 +7,7 @@ void bind_kernels(py::module_& m);
 void bind_gemm_kernels(py::module_& m);  // after bind_kernels: adds to its submodule
 void bind_layer_kernels(py::module_& m);
 void bind_network(py::module_& m);
+void bind_pool(py::module_& m);
 }  // namespace fastdnn::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -20,4 +21,5 @@ PYBIND11_MODULE(_core, m) {
   fastdnn::bind::bind_gemm_kernels(m);
   fastdnn::bind::bind_layer_kernels(m);
   fastdnn::bind::bind_network(m);
+  fastdnn::bind::bind_pool(m);
 }

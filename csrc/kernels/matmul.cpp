@@ -9,9 +9,17 @@ namespace fastdnn {
 
 namespace {
 
-// A tile smaller than this many multiply-adds (~40 us on one core) is not worth
-// waking a second thread for: measured on a 2-core VM, a parallel region costs
-// tens of microseconds.
+// Products from this many multiply-adds up (~10 us on one core) are cut in
+// two tiles, so that a second thread can take half (the pool hands a chunk
+// over in well under a microsecond) -- if they also do at least
+// kMinSplitIntensity multiply-adds per float of A, B and C: the second core
+// must first fetch its operands from the first one's cache, and the first
+// then its half of C. Measured through fit at 1 and 2 threads: W2/W4's
+// products (40-54 per float) ran 1.3-1.5x faster on two, while splitting
+// W1's batch-32 products (20-24 per float) made the step 8% slower.
+constexpr int64_t kMinSplitWork = int64_t(1) << 20;
+constexpr int64_t kMinSplitIntensity = 32;
+// Beyond two, a tile gets at least this many multiply-adds (~40 us on one core).
 constexpr int64_t kMinTileWork = int64_t(1) << 22;
 // Few, large tiles: each tile packs its own panels of B, and measured with
 // Eigen on a 1024x784 by 784x1000 product, 64 tiles ran 25% slower than 1 to 8.
@@ -26,19 +34,22 @@ struct Tiling {
 };
 
 Tiling choose_tiling(int64_t M, int64_t N, int64_t K) {
-  int64_t tiles = 1;  // a power of two, so that 2 or 4 threads share them evenly
-  while (tiles < kMaxTiles && M * N * K >= 2 * tiles * kMinTileWork) tiles *= 2;
+  const int64_t work = M * N * K;
+  const bool worth_a_second_core = work >= kMinSplitWork && work >= kMinSplitIntensity * (M * K + K * N + M * N);
+  int64_t tiles = worth_a_second_core ? 2 : 1;  // a power of two, so that 2 or 4 threads share them evenly
+  while (tiles < kMaxTiles && work >= 2 * tiles * kMinTileWork) tiles *= 2;
   Tiling t;
   while (t.row_tiles < tiles && M >= 128 * t.row_tiles) t.row_tiles *= 2;  // >= 64 rows each
   t.col_tiles = std::min(tiles / t.row_tiles, std::max<int64_t>(1, N / 32));  // >= ~32 columns each
   return t;
 }
 
-// [begin, end) of part `i` of `parts` over `n`, with boundaries on multiples of `align`.
+// [begin, end) of part `i` of `parts` over `n`: the blocks of `align` are
+// shared out as evenly as they go (100 columns in two: 48 + 52, not 64 + 36).
 void split(int64_t n, int64_t parts, int64_t i, int64_t align, int64_t* begin, int64_t* end) {
-  const int64_t step = ((n + parts - 1) / parts + align - 1) / align * align;
-  *begin = std::min(n, i * step);
-  *end = std::min(n, (i + 1) * step);
+  const int64_t blocks = (n + align - 1) / align;
+  *begin = std::min(n, blocks * i / parts * align);
+  *end = std::min(n, blocks * (i + 1) / parts * align);
 }
 
 // The SIMD kernels this build has and this CPU runs, asked once (the CPU first:

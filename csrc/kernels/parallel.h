@@ -25,6 +25,17 @@ constexpr int64_t kElementChunk = 1 << 15;
 // loaded machine degrades to one thread's speed instead of collapsing.
 void run_chunks(int64_t chunks, void (*call)(void* context, int64_t chunk), void* context);
 
+// Diagnostics (fastdnn._core._pool_counters, tests and benchmarks), counted since the start.
+struct PoolCounters {
+  int64_t jobs = 0;               // jobs shared out with the workers
+  int64_t chunks_by_workers = 0;  // chunks a worker ran (the rest ran on the caller)
+  int64_t back_offs = 0;          // slow waits that sent the caller to run alone for a while
+};
+PoolCounters pool_counters();
+// Test hook: held workers still wake up but claim no chunk, as if the OS never
+// scheduled them; every job must then finish on the calling thread.
+void hold_workers(bool held);
+
 // body(chunk) for chunk in [0, chunks).
 template <class Body>
 void parallel_for(int64_t chunks, Body body) {
