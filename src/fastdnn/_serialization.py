@@ -24,3 +24,17 @@ def deserialize(config, lookup, kind):
         raise ValueError(f"Could not interpret {kind} config: {config}")
     cls = lookup(config["class_name"])
     return cls.from_config(config.get("config") or {}) if inspect.isclass(cls) else cls()
+
+
+def get(identifier, deserialize, kind):
+    """Keras' get(): None gives None; a name or a config dict goes through `deserialize`; a class
+    is instantiated with its defaults; an instance or any other callable is returned as is."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier}")

@@ -25,7 +25,6 @@ and an axis outside a weight's dimensions raises when a layer is given it
 naming the class (rather than ignoring it).
 """
 
-import inspect as _inspect
 import numbers as _numbers
 
 import numpy as _np
@@ -170,15 +169,7 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """A constraint from None (-> None), a name ('max_norm', 'NonNeg', ...), a config dict,
     a class (instantiated with defaults), or an instance or other callable (returned as is)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if _inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier}")
+    return _serialization.get(identifier, deserialize, "constraint")
 
 
 _BUILT_IN_CALLS = {MaxNorm.__call__, NonNeg.__call__, UnitNorm.__call__, MinMaxNorm.__call__, Constraint.__call__}

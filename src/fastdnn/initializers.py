@@ -25,7 +25,6 @@ layers gives them identical weights); fastdnn's unseeded initializers do not rep
 Random values come from NumPy, so they match Keras in distribution, not bitwise.
 """
 
-import inspect
 import math
 import numbers
 import re
@@ -392,15 +391,7 @@ def deserialize(config):
 def get(identifier):
     """An initializer from None (-> None), a name ('glorot_uniform', 'GlorotUniform', 'zeros', ...),
     a config dict, a class (instantiated with defaults), an instance or any callable (returned as is)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+    return _serialization.get(identifier, deserialize, "initializer")
 
 from fastdnn import _missing  # noqa: E402
 __getattr__, __dir__ = _missing.hooks(globals(), hidden={"compute_fans"})

@@ -19,7 +19,6 @@ L1L2(l1=0.01, l2=0.01), which is what Keras 3's documentation promises (Keras 3
 itself raises ValueError for it). OrthogonalRegularizer is not supported.
 """
 
-import inspect
 import math
 import numbers
 
@@ -150,15 +149,7 @@ def deserialize(config):
 def get(identifier):
     """A regularizer from None (-> None), a name ('l2', 'L1L2', ...), a config dict,
     a class (instantiated with defaults), an instance or any callable (returned as is)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
+    return _serialization.get(identifier, deserialize, "regularizer")
 
 from fastdnn import _missing  # noqa: E402
 __getattr__, __dir__ = _missing.hooks(globals(), hidden={"validate_float_arg"})
