@@ -26,12 +26,7 @@ class DropoutOp : public Op {
   void backward(Workspace& ws, const Pass& pass) override {
     float* dx = ws.grad(spec.input);
     if (!dx) return;
-    const int64_t n = pass.rows * in_width;
-    if (active_) {
-      mask_backward(dx, ws.grad(spec.output), mask_.data(), n);
-    } else {
-      std::memcpy(dx, ws.grad(spec.output), sizeof(float) * size_t(n));
-    }
+    mask_backward(dx, ws.grad(spec.output), active_ ? mask_.data() : nullptr, pass.rows * in_width);
   }
 
  private:

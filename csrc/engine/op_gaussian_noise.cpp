@@ -32,12 +32,9 @@ class GaussianNoiseOp : public Op {
   void backward(Workspace& ws, const Pass& pass) override {
     float* dx = ws.grad(spec.input);
     if (!dx) return;
-    const int64_t n = pass.rows * in_width;
-    if (active_ && spec.kind == OpKind::GaussianDropout) {
-      mask_backward(dx, ws.grad(spec.output), mask_.data(), n);
-    } else {
-      std::memcpy(dx, ws.grad(spec.output), sizeof(float) * size_t(n));
-    }
+    // Additive noise passes the gradient through unchanged; multiplicative noise scales it by its mask.
+    const bool scaled = active_ && spec.kind == OpKind::GaussianDropout;
+    mask_backward(dx, ws.grad(spec.output), scaled ? mask_.data() : nullptr, pass.rows * in_width);
   }
 
  private:

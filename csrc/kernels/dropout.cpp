@@ -1,6 +1,7 @@
 #include "kernels/dropout.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/parallel.h"
 #include "kernels/philox.h"
@@ -37,6 +38,10 @@ void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, dou
 }
 
 void mask_backward(float* dx, const float* dy, const float* mask, int64_t n) {
+  if (!mask) {
+    std::memcpy(dx, dy, sizeof(float) * size_t(n));
+    return;
+  }
   parallel_elementwise(n, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) dx[i] = dy[i] * mask[i];
   });

@@ -16,7 +16,8 @@ void dropout_forward(float* y, float* mask, const float* x, int64_t n, double ra
 void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate,
                            uint64_t seed, uint64_t stream);
 
-// dx = dy·mask  (the backward of dropout, alpha dropout and RReLU)
+// dx = dy·mask  (the backward of dropout, alpha dropout, the noise layers and RReLU);
+// dx = dy where mask is null (the layer was inactive: inference, or rate 0)
 void mask_backward(float* dx, const float* dy, const float* mask, int64_t n);
 
 }  // namespace fastdnn
