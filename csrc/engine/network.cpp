@@ -216,31 +216,27 @@ BatchResult Network::evaluate(const float* x, const Targets& y, int64_t rows, in
   return {loss_sum / double(rows) + penalty(false), hits.count, hits.weighted};
 }
 
-void Network::predict(float* out, const float* x, int64_t rows, int64_t batch_size) {
-  Workspace& ws = *infer_ws_;
-  if (std::min(rows, batch_size) > infer_rows_) ws.reserve(infer_rows_ = std::min(rows, batch_size));
+void Network::forward_in_chunks(Workspace& ws, float* out, const float* x, int64_t rows, int64_t batch_size,
+                                bool training, uint64_t stream) {
   const int64_t width = output_width();
   for (int64_t r0 = 0; r0 < rows; r0 += batch_size) {
     const int64_t b = std::min(batch_size, rows - r0);
     ws.set_input(x + r0 * spec_.input_width);
-    forward(ws, Pass{b, false, false, uint64_t(iterations)});
+    forward(ws, Pass{b, training, false, training ? stream + uint64_t(r0) : stream});
     std::memcpy(out + r0 * width, ws.in(ws.slots() - 1), sizeof(float) * size_t(b * width));
   }
+}
+
+void Network::predict(float* out, const float* x, int64_t rows, int64_t batch_size) {
+  if (std::min(rows, batch_size) > infer_rows_) infer_ws_->reserve(infer_rows_ = std::min(rows, batch_size));
+  forward_in_chunks(*infer_ws_, out, x, rows, batch_size, false, uint64_t(iterations));
 }
 
 void Network::predict_training(float* out, const float* x, int64_t rows, int64_t batch_size,
                                uint64_t random_stream) {
   prepare_training(std::min(rows, batch_size));  // the ops keep their masks and batch statistics
-  Workspace& ws = *train_ws_;
-  const int64_t width = output_width();
   // Training steps key their draws by the step count (< 2^63): the top bit keeps these apart.
-  const uint64_t stream = random_stream | (uint64_t(1) << 63);
-  for (int64_t r0 = 0; r0 < rows; r0 += batch_size) {
-    const int64_t b = std::min(batch_size, rows - r0);
-    ws.set_input(x + r0 * spec_.input_width);
-    forward(ws, Pass{b, true, false, stream + uint64_t(r0)});
-    std::memcpy(out + r0 * width, ws.in(ws.slots() - 1), sizeof(float) * size_t(b * width));
-  }
+  forward_in_chunks(*train_ws_, out, x, rows, batch_size, true, random_stream | (uint64_t(1) << 63));
 }
 
 double Network::compute_gradients(const float* x, const Targets& y, int64_t rows) {

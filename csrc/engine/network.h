@@ -98,6 +98,10 @@ class Network {
  private:
   double* part(int index);  // the profile counter to charge, or null when not profiling a step
   void forward(Workspace& ws, const Pass& pass);
+  // out (rows, output_width) = the forward pass over x in chunks of batch_size, nothing updated;
+  // in training mode chunk r0 draws from stream + r0.
+  void forward_in_chunks(Workspace& ws, float* out, const float* x, int64_t rows, int64_t batch_size,
+                         bool training, uint64_t stream);
   void backward(Workspace& ws, const Pass& pass);
   double penalty(bool add_gradients);
   double activity_penalty() const;  // the ops' loss penalties of the last forward, summed
