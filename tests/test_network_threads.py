@@ -178,13 +178,17 @@ def fit_one_epoch(threads):
     return history.history, model.get_weights()
 
 
-@pytest.mark.parametrize("threads", [2, 3])
-def test_one_epoch_with_the_same_seed_gives_bitwise_the_same_weights_on_one_thread_and_more(threads, restore_threads):
-    history_1, weights_1 = fit_one_epoch(1)
-    history_n, weights_n = fit_one_epoch(threads)
+def assert_same_fit_on_one_thread_and(threads, fit):
+    history_1, weights_1 = fit(1)
+    history_n, weights_n = fit(threads)
     assert history_1 == history_n
     for a, b in zip(weights_1, weights_n):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_one_epoch_with_the_same_seed_gives_bitwise_the_same_weights_on_one_thread_and_more(threads, restore_threads):
+    assert_same_fit_on_one_thread_and(threads, fit_one_epoch)
 
 
 def fit_small_batch_epoch(threads):
@@ -208,11 +212,7 @@ def fit_small_batch_epoch(threads):
 
 @pytest.mark.parametrize("threads", [2, 3])
 def test_small_batch_fit_gives_bitwise_the_same_weights_on_one_thread_and_more(threads, restore_threads):
-    history_1, weights_1 = fit_small_batch_epoch(1)
-    history_n, weights_n = fit_small_batch_epoch(threads)
-    assert history_1 == history_n
-    for a, b in zip(weights_1, weights_n):
-        np.testing.assert_array_equal(a, b)
+    assert_same_fit_on_one_thread_and(threads, fit_small_batch_epoch)
 
 
 @pytest.fixture

@@ -202,15 +202,20 @@ def test_images_are_not_implemented_for_normalization():
         keras.Sequential([layers.Input(shape=(4, 4)), layers.Normalization()])
 
 
-def test_normalization_survives_save_and_load(tmp_path):
-    x = _data(np.random.default_rng(7))
-    norm = layers.Normalization(invert=False)
+def _adapted_saved_and_loaded(norm, x, tmp_path):
+    """A model whose first layer is `norm` adapted on x, saved and loaded; its predictions checked equal."""
     model = _model(norm, layers.Dense(2))
     norm.adapt(x)
     want = model.predict(x, verbose=0)
     model.save(tmp_path / "m.fastdnn")
     loaded = keras.models.load_model(tmp_path / "m.fastdnn")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
+    return loaded
+
+
+def test_normalization_survives_save_and_load(tmp_path):
+    x = _data(np.random.default_rng(7))
+    loaded = _adapted_saved_and_loaded(layers.Normalization(invert=False), x, tmp_path)
     np.testing.assert_array_equal(loaded.layers[0].get_weights()[1], np.var(x, axis=0))
 
 
@@ -334,13 +339,7 @@ def test_axis_none_config_is_keras_and_round_trips():
 
 def test_axis_none_survives_save_and_load(tmp_path):
     x = _data(np.random.default_rng(14))
-    norm = layers.Normalization(axis=None)
-    model = _model(norm, layers.Dense(2))
-    norm.adapt(x)
-    want = model.predict(x, verbose=0)
-    model.save(tmp_path / "m.fastdnn")
-    loaded = keras.models.load_model(tmp_path / "m.fastdnn")
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
+    loaded = _adapted_saved_and_loaded(layers.Normalization(axis=None), x, tmp_path)
     assert loaded.layers[0].get_weights()[1].shape == ()
 
 
