@@ -58,10 +58,15 @@ def from_class_weight(class_weight, y):
     return np.ascontiguousarray(lookup[classes + offset], dtype=np.float32)
 
 
-def for_training(sample_weight, class_weight, y, rows):
-    """The per-sample weights fit / train_on_batch train with, or None."""
+def refuse_both(sample_weight, class_weight):
+    """Keras' error for a call given both (fit applies class_weight after validation_split)."""
     if class_weight is not None and sample_weight is not None:
         raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+
+
+def for_training(sample_weight, class_weight, y, rows):
+    """The per-sample weights fit / train_on_batch train with, or None."""
+    refuse_both(sample_weight, class_weight)
     if class_weight is not None:
         return from_class_weight(class_weight, y)
     return prepare(sample_weight, rows)

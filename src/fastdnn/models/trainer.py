@@ -218,8 +218,7 @@ class Trainer:
         x = prepare_x(self, x)
         spec, engine_metric, python_metrics = self._loss_and_metrics(y)
         y = prepare_y(self, y, spec, len(x))
-        if class_weight is not None and sample_weight is not None:
-            raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+        _sample_weights.refuse_both(sample_weight, class_weight)
         sample_weight = _sample_weights.prepare(sample_weight, len(x))
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
