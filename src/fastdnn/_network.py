@@ -27,7 +27,26 @@ def create(layers, input_shape, loss=None, optimizer=None, bind=True):
     if not ops:
         ops = [{"kind": "activation", "activation": "linear"}]
     net = _core.Network(input_width(input_shape), ops, loss or PLACEHOLDER_LOSS, optimizer or PLACEHOLDER_OPTIMIZER)
-    variables = [w for layer in layers for w in layer.weights]
+    _attach([w for layer in layers for w in layer.weights], net, bind)
+    return net
+
+
+def create_from_plan(plan, losses=None, loss_weights=None, optimizer=None, bind=True):
+    """A _core.Network running a graph's plan (fastdnn._plan), one head per output: losses[h] (an
+    engine loss spec, or None for an output without loss) weighted by loss_weights[h]. Without
+    losses (inference, or before compile) no output has a loss."""
+    heads = [{"slot": slot, "loss": None if losses is None else losses[h],
+              "weight": 1.0 if loss_weights is None else float(loss_weights[h])}
+             for h, slot in enumerate(plan.output_slots)]
+    ops = plan.ops or [{"kind": "identity", "inputs": [0]}]
+    net = _core.Network(plan.input_widths, ops, heads, optimizer or PLACEHOLDER_OPTIMIZER)
+    _attach([w for layer in plan.layers for w in layer.weights], net, bind)
+    return net
+
+
+def _attach(variables, net, bind):
+    """The layers' variables and the network's parameters, in declaration order: with bind=True the
+    variables become views of the network's memory, otherwise their values are copied in."""
     params = net.parameters()
     if len(params) != len(variables):  # a layer's _ops and _weight_specs disagree: a fastdnn bug
         raise AssertionError(f"engine has {len(params)} parameters, layers declare {len(variables)}")
@@ -40,7 +59,6 @@ def create(layers, input_shape, loss=None, optimizer=None, bind=True):
             variable._bind(param["value"])
         else:
             param["value"][...] = variable.value
-    return net
 
 
 def forward(net, x, training=False):

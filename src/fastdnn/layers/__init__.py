@@ -5,16 +5,20 @@ from fastdnn.layers.activation_layers import ELU, PReLU, ReLU, RReLU, LeakyReLU,
 from fastdnn.layers.base import Layer
 from fastdnn.layers.core import Activation, Dense, Flatten, Input, InputLayer
 from fastdnn.layers.layer_normalization import LayerNormalization
+from fastdnn.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average,
+                                     concatenate, maximum, minimum, multiply, subtract)
 from fastdnn.layers.noise import GaussianDropout, GaussianNoise
 from fastdnn.layers.normalization import BatchNormalization
 from fastdnn.layers.preprocessing import Normalization, Rescaling
 from fastdnn.layers.regularization import AlphaDropout, Dropout
+from fastdnn.layers.reshaping import Reshape
 
 _CLASSES = {
     cls.__name__: cls
     for cls in [Activation, AlphaDropout, BatchNormalization, Dense, Dropout, ELU, Flatten, InputLayer,
                 LeakyReLU, PReLU, ReLU, RReLU, Softmax]
     + [ActivityRegularization, GaussianDropout, GaussianNoise, LayerNormalization, Normalization, Rescaling]
+    + [Add, Average, Concatenate, Maximum, Minimum, Multiply, Reshape, Subtract]
 }
 
 
@@ -32,7 +36,8 @@ def deserialize(config):
     return cls.from_config(dict(config.get("config", {})))
 
 
-__all__ = sorted(_CLASSES) + ["Input", "Layer", "serialize", "deserialize"]
+__all__ = sorted(_CLASSES) + ["Input", "Layer", "serialize", "deserialize", "add", "average", "concatenate",
+                              "maximum", "minimum", "multiply", "subtract"]
 
 from fastdnn import _missing  # noqa: E402
 __getattr__, __dir__ = _missing.hooks(globals())

@@ -199,11 +199,15 @@ class Layer:
         return int(sum(np.prod(w.shape) for w in self._weights))
 
     def __call__(self, inputs, training=False):
-        """The layer applied to a NumPy batch: in inference mode, or with training=True in training
-        mode with nothing updated (as Keras: dropout active, BatchNormalization on the batch's
-        statistics). Unlike Keras, it takes and returns NumPy arrays, not symbolic tensors."""
-        from fastdnn import _network
+        """On symbolic tensors (Input(...) and what layers return for them): records the call in
+        the graph and returns the output tensor, as Keras. On a NumPy batch: the layer applied to
+        it, in inference mode, or with training=True in training mode with nothing updated (as
+        Keras: dropout active, BatchNormalization on the batch's statistics); unlike Keras, it then
+        takes and returns NumPy arrays, not backend tensors."""
+        from fastdnn import _graph, _network
 
+        if _graph.is_symbolic(inputs):
+            return _graph.call_layer(self, inputs)
         require_engine_layer(self)
         x = np.asarray(inputs, dtype=np.float32)
         if x.ndim < 2 or len(x) == 0:

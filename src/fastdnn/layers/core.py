@@ -10,24 +10,37 @@ from fastdnn.layers.base import Layer, weight_spec
 
 
 class InputLayer(Layer):
-    """The model's input: Input(shape=(784,)) or InputLayer(shape=...) first in a Sequential."""
+    """The model's input. `Input(shape=(784,))` returns its symbolic tensor (Keras 3), to call
+    layers on or to place first in a Sequential."""
 
-    def __init__(self, shape=None, batch_size=None, name=None, input_shape=None, batch_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, name=None, input_shape=None, batch_shape=None,
+                 input_tensor=None, **kwargs):
         shape = shape if shape is not None else input_shape
         if batch_shape is not None:
             shape = tuple(batch_shape)[1:]
         if shape is None:
-            raise ValueError("InputLayer needs its shape, e.g. Input(shape=(784,))")
+            raise ValueError("You must pass a `shape` argument, e.g. Input(shape=(784,))")
+        if not np.iterable(shape):
+            raise ValueError(f"Cannot convert '{shape}' to a shape: pass a tuple, e.g. shape=({shape},)")
+        shape = tuple(shape)
+        if any(d is None or int(d) < 1 for d in shape):
+            raise ValueError(f"fastdnn needs every dimension of an Input but the batch: got shape={shape}")
         super().__init__(name=name, input_shape=shape, **kwargs)
         self.batch_size = batch_size
+        self._tensor_name = name  # Keras 3 names the tensor as the layer only when a name is given
+        from fastdnn import _graph
+
+        self.output = _graph.Node(self, [], (None, *self._input_shape_arg)).output
+        self.build((None, *self._input_shape_arg))
 
     def get_config(self):
         return {"name": self.name, "batch_shape": (None, *self._input_shape_arg)}
 
 
 def Input(shape=None, batch_size=None, name=None, batch_shape=None, **kwargs):
-    """Keras' Input: in fastdnn it is the InputLayer itself, placed first in a Sequential."""
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape, **kwargs)
+    """Keras' Input: the symbolic tensor of a new InputLayer, to call layers on (functional API)
+    or to place first in a Sequential."""
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, batch_shape=batch_shape, **kwargs).output
 
 
 class Flatten(Layer):

@@ -45,9 +45,27 @@ def prepare_x(model, x):
     return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
 
 
-def prepare_y(model, y, spec, rows):
-    """y as the engine's loss `spec` takes it: integer labels for the sparse loss, otherwise
-    (samples, outputs) float32."""
+def rows_of(x):
+    """The sample count of an array, or of a list of arrays (one per model input)."""
+    return len(x[0]) if isinstance(x, list) else len(x)
+
+
+def take(x, index):
+    """x[index] for an array, for each array of a list (None entries stay None), or None."""
+    if x is None:
+        return None
+    if isinstance(x, list):
+        return [None if a is None else a[index] for a in x]
+    return x[index]
+
+
+def as_list(x):
+    return x if isinstance(x, list) else [x]
+
+
+def prepare_y(out_shape, y, spec, rows):
+    """y as the engine's loss `spec` takes it, for an output of shape `out_shape`: integer labels
+    for the sparse loss, otherwise (samples, outputs) float32."""
     if y is None:
         raise ValueError("y is None: fit and evaluate need targets")
     y = np.asarray(y)
@@ -60,7 +78,7 @@ def prepare_y(model, y, spec, rows):
                          "Make sure all arrays contain the same number of samples.")
     if spec["kind"] == "sparse_categorical_crossentropy":
         return y
-    width = model.output_shape[-1]
+    width = int(np.prod(out_shape[1:], dtype=np.int64))
     if y.ndim == 1 and width == 1:
         y = y.reshape(-1, 1)
     if y.ndim == 1 and spec["kind"] in ("categorical_crossentropy",):

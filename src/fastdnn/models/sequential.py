@@ -2,6 +2,7 @@
 (compile, fit, evaluate, predict) is the Trainer's."""
 
 from fastdnn import _network
+from fastdnn._graph import KerasTensor
 from fastdnn import layers as layers_module
 from fastdnn.layers.base import require_engine_layer, unique_name
 from fastdnn.models.data import prepare_x
@@ -27,6 +28,8 @@ class Sequential(Trainer):
         return list(self._layers)
 
     def add(self, layer):
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], layers_module.InputLayer):
+            layer = layer._keras_history[0]  # Input(shape=...) first in a Sequential, as Keras 3
         if not isinstance(layer, layers_module.Layer):
             raise TypeError(f"Only fastdnn layers can be added to a Sequential model; got {layer!r}")
         require_engine_layer(layer)
@@ -145,6 +148,27 @@ class Sequential(Trainer):
         if not self.built:
             raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model has not been built.")
         return sum(layer.count_params() for layer in self._layers)
+
+    # --- what the Trainer needs -------------------------------------------------------
+    _uses_heads = False
+
+    def _prepare_x(self, x):
+        return prepare_x(self, x)
+
+    def _split_y(self, y):
+        return [y]
+
+    def _output_names(self):
+        return [self._layers[-1].name if self._layers else self.name]
+
+    def _output_shapes(self):
+        return [self.output_shape]
+
+    def _create_network(self, loss, optimizer):
+        return _network.create(self._layers, self._build_shape, loss, optimizer)
+
+    def _leaf_layers(self):
+        return self._layers
 
     # --- description ------------------------------------------------------------------
     def __call__(self, inputs, training=False):

@@ -1,7 +1,9 @@
 """The Trainer: what a model that trains has, as Keras' trainers/trainer.py (compile, fit,
 evaluate, predict, train_on_batch, test_on_batch, predict_on_batch). A model class derives
-from it and provides its structure: `_layers`, `built`, `_build_shape`, `output_shape`,
-`build()`, `_invalidate()`, `trainable` and `name`.
+from it and provides its structure: `built`, `output_shape`, `build()`, `_invalidate()`,
+`trainable`, `name`, and the hooks `_prepare_x` (x as the engine takes it), `_split_y` (y, one
+entry per output), `_output_names`, `_output_shapes`, `_uses_heads` (False: the engine's
+one-loss form), `_create_network`, `_leaf_layers` and `_shaped_outputs`.
 
 Python describes the network and drives the epochs; the engine runs whole
 training steps (forward, loss, backward, update) in C++ with the GIL released.
@@ -21,15 +23,19 @@ import numpy as np
 from fastdnn import _network, _sample_weights
 from fastdnn import callbacks as callbacks_module
 from fastdnn import losses as losses_module
-from fastdnn import metrics as metrics_module
 from fastdnn import optimizers as optimizers_module
 from fastdnn.models.arguments import (DEFAULT_BATCH_SIZE, non_negative_int, optional_positive_int, positive_int,
                                       resolve_verbose)
-from fastdnn.models.data import prepare_x, prepare_y, require_finite
-from fastdnn.models.logs import Tally, metric_fits_loss
+from fastdnn.models.compile_utils import CompiledOutputs
+from fastdnn.models.data import as_list, prepare_y, require_finite, rows_of, take
 
 _FIT_LOCK = threading.Lock()
 _NETWORK_LOCK = threading.RLock()
+
+
+def _heads(head_losses):
+    """The engine's head_losses= argument, passed only for a network with heads."""
+    return {} if head_losses is None else {"head_losses": head_losses}
 
 
 class Trainer:
@@ -44,8 +50,8 @@ class Trainer:
         self.loss = None
         self._compiled_metrics = []  # compile(metrics=...) entries, resolved at the first data
         self._compiled_weighted_metrics = []  # compile(weighted_metrics=...) entries
-        self._metrics = None
-        self._weighted = set()  # ids of the resolved metrics that take sample weights
+        self._loss_weights = None
+        self._outputs = None  # CompiledOutputs, resolved at the first data
         self.compiled = False
         self.stop_training = False
         self.history = None
@@ -61,18 +67,18 @@ class Trainer:
                                "wait for fit() to return")
         if loss is None:
             raise ValueError("fastdnn needs a loss: compile(loss=...)")
-        if loss_weights is not None:
-            raise NotImplementedError("loss_weights is not supported by fastdnn (its models have one output)")
         self.optimizer = optimizers_module.get(optimizer)
-        if isinstance(loss, str) and loss in losses_module.AUTO:
+        if isinstance(loss, (list, tuple, dict)):
+            self.loss = loss  # one per output, resolved at the first data
+        elif isinstance(loss, str) and loss in losses_module.AUTO:
             self.loss = loss  # chosen from the shapes of the first data
         else:
             self.loss = losses_module.get(loss)
-        if isinstance(metrics, dict) or isinstance(weighted_metrics, dict):
-            raise NotImplementedError("fastdnn models have one output: pass metrics as a list")
-        self._compiled_metrics = list(metrics or [])
-        self._compiled_weighted_metrics = list(weighted_metrics or [])
-        self._metrics = None
+        self._loss_weights = loss_weights
+        self._compiled_metrics = metrics if isinstance(metrics, dict) else list(metrics or [])
+        self._compiled_weighted_metrics = (weighted_metrics if isinstance(weighted_metrics, dict)
+                                           else list(weighted_metrics or []))
+        self._outputs = None
         self.compiled = True
         self._invalidate()
 
@@ -81,67 +87,57 @@ class Trainer:
             raise RuntimeError("You must call `compile()` before using the model.")
 
     @property
+    def _metrics(self):
+        """The resolved compile() metrics of every output, once data has been seen."""
+        return self._outputs.metrics if self._outputs else None
+
+    @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in (self._metrics or [])]
+        return ["loss"] + [m.name for m in (self._outputs.metrics if self._outputs else [])]
 
-    def _loss_and_metrics(self, y):
-        """The engine loss spec, the engine metric and the Python metrics for labels shaped like y."""
-        out_shape = self.output_shape
-        y_shape = np.shape(y)
-        loss = self.loss
-        if isinstance(loss, str):  # "crossentropy": Keras 3 picks by the shapes
-            if out_shape[-1] == 1:
-                loss = losses_module.BinaryCrossentropy()
-            elif len(y_shape) < len(out_shape) or y_shape[-1] == 1:
-                loss = losses_module.SparseCategoricalCrossentropy()
-            else:
-                loss = losses_module.CategoricalCrossentropy()
-        spec = losses_module.engine_spec(loss)
-        if self._metrics is None:
-            self._metrics = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_metrics]
-            weighted = [metrics_module.resolve(m, y_shape, out_shape) for m in self._compiled_weighted_metrics]
-            names = {m.name for m in self._metrics}
-            for m in weighted:  # Keras' CompileMetrics.result: a clash gets the "weighted_" prefix
-                if m.name in names:
-                    m.name = f"weighted_{m.name}"
-                names.add(m.name)
-            self._weighted = {id(m) for m in weighted}
-            self._metrics += weighted
-        engine_metric, python_metrics = None, []
-        for m in self._metrics:
-            kind = metrics_module.ENGINE_METRICS.get(type(m))
-            if engine_metric is None and kind is not None and metric_fits_loss(kind, spec["kind"]) \
-                    and m._fn_kwargs.get("threshold", 0.5) == 0.5:
-                engine_metric = m
-                spec["metric"] = kind
-            else:
-                python_metrics.append(m)
-        return spec, engine_metric, python_metrics
+    def _compile_outputs(self, y):
+        """compile()'s loss and metrics for each output, resolved at the first targets."""
+        if self._outputs is None:
+            names, shapes = self._output_names(), self._output_shapes()
+            ys = self._split_y(y) if y is not None else [None] * len(names)
+            self._outputs = CompiledOutputs(self.loss, self._loss_weights, self._compiled_metrics,
+                                            self._compiled_weighted_metrics, names, shapes, ys,
+                                            heads=self._uses_heads)
+        return self._outputs
 
-    def _get_network(self, spec=None):
+    def _prepare_targets(self, y, rows):
+        """y as the engine takes it (an array for a Sequential model, one per output otherwise), and
+        the list of per-output arrays for the Python metrics."""
+        outputs = self._compile_outputs(y)
+        ys = [None if o.spec is None else prepare_y(shape, y_h, o.spec, rows)
+              for o, shape, y_h in zip(outputs.outputs, self._output_shapes(), self._split_y(y))]
+        return (ys if self._uses_heads else ys[0]), ys
+
+    def _get_network(self, compiled=None):
         """The engine network for the current layers, loss and optimizer (rebuilt when they change)."""
         with _NETWORK_LOCK:  # predict from several threads on a fresh model: one network, built once
-            return self._get_network_locked(spec)
+            return self._get_network_locked(None if compiled is None else compiled.engine_loss())
 
     def _get_network_locked(self, spec):
         if not self.built:
             raise ValueError(f"The model {self.name} has not been built yet: call build() or pass data")
         optimizer = self.optimizer._engine_spec() if self.optimizer is not None else None
-        trainable = tuple(layer.trainable and self.trainable for layer in self._layers)
+        leaves = self._leaf_layers()
+        trainable = tuple(layer.trainable and self.trainable for layer in leaves)
         key = (repr(spec), repr(optimizer), trainable)
         if self._network is not None and (spec is None or key == self._network_key):
             return self._network
         if self._fitting and self._fitting != threading.get_ident():
             raise RuntimeError(f"The model {self.name} is training in another thread: this call would rebuild "
                                "its engine network (another loss or optimizer) under it; wait for fit() to return")
-        frozen = [layer for layer, t in zip(self._layers, trainable) if not t]
+        frozen = [layer for layer, t in zip(leaves, trainable) if not t]
         saved = {}
         for layer in frozen:  # the engine's trainable flag follows the model's, for this build
             saved[layer] = layer._trainable
             layer._trainable = False
         try:
             old = self._network
-            net = _network.create(self._layers, self._build_shape, spec, optimizer)
+            net = self._create_network(spec, optimizer)
         finally:
             for layer, value in saved.items():
                 layer._trainable = value
@@ -215,39 +211,48 @@ class Trainer:
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
              initial_epoch, steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
              sample_weight, class_weight):
-        x = prepare_x(self, x)
-        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = prepare_y(self, y, spec, len(x))
+        x = self._prepare_x(x)
+        n = rows_of(x)
+        y, ys = self._prepare_targets(y, n)
+        compiled = self._outputs
         _sample_weights.refuse_both(sample_weight, class_weight)
-        sample_weight = _sample_weights.prepare(sample_weight, len(x))
+        sample_weight = _sample_weights.prepare(sample_weight, n)
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
-            split_at = int(len(x) * (1.0 - validation_split))  # Keras: the last samples, before shuffling
-            if split_at == 0 or split_at == len(x):
+            split_at = int(n * (1.0 - validation_split))  # Keras: the last samples, before shuffling
+            if split_at == 0 or split_at == n:
                 raise ValueError(f"validation_split={validation_split} leaves no samples for "
-                                 f"{'training' if split_at == 0 else 'validation'} out of {len(x)}")
-            validation_data = (x[split_at:], y[split_at:])
+                                 f"{'training' if split_at == 0 else 'validation'} out of {n}")
+            validation_data = (take(x, slice(split_at, None)), take(y, slice(split_at, None)))
             if sample_weight is not None:
                 validation_data += (sample_weight[split_at:],)
                 sample_weight = sample_weight[:split_at]
-            x, y = x[:split_at], y[:split_at]
+            x, y, ys = take(x, slice(None, split_at)), take(y, slice(None, split_at)), take(ys, slice(None, split_at))
+            n = split_at
         if class_weight is not None:  # as Keras: the training part only, after the split
-            sample_weight = _sample_weights.from_class_weight(class_weight, y)
-        require_finite("x", x)  # the training part: validation data may hold NaN (evaluate computes on)
-        require_finite("y", y)
+            if not compiled.single:
+                raise ValueError("`class_weight` is only supported for Models with a single output.")
+            sample_weight = _sample_weights.from_class_weight(class_weight, ys[0])
+        for i, x_i in enumerate(as_list(x)):  # the training part: validation data may hold NaN (evaluate computes on)
+            require_finite("x" if not isinstance(x, list) else f"x[{i}]", x_i)
+        for h, y_h in enumerate(ys):
+            if y_h is not None:
+                require_finite("y" if compiled.single else f"y[{h}]", y_h)
         if validation_data is not None:
-            if len(validation_data) not in (2, 3):
+            if not isinstance(validation_data, tuple) and isinstance(validation_data, list) and len(validation_data) in (2, 3):
+                validation_data = tuple(validation_data)
+            if not isinstance(validation_data, tuple) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val)")
-            x_val = prepare_x(self, validation_data[0])
-            y_val = prepare_y(self, validation_data[1], spec, len(x_val))
+            x_val = self._prepare_x(validation_data[0])
+            y_val, _ = self._prepare_targets(validation_data[1], rows_of(x_val))
             w_val = None
             if len(validation_data) == 3:
-                w_val = _sample_weights.prepare(validation_data[2], len(x_val), "validation_data's sample_weight")
+                w_val = _sample_weights.prepare(validation_data[2], rows_of(x_val), "validation_data's sample_weight")
         verbose = resolve_verbose(verbose)
-        batches_per_pass = math.ceil(len(x) / batch_size)
+        batches_per_pass = math.ceil(n / batch_size)
         steps = steps_per_epoch or batches_per_pass
-        net = self._get_network(spec)
+        net = self._get_network(compiled)
 
         callback_list = callbacks_module.CallbackList(callbacks)
         history = next((c for c in callback_list.callbacks if isinstance(c, callbacks_module.History)), None)
@@ -273,7 +278,7 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
                 if order is None:
-                    order, position = self._shuffled(len(x), shuffle), 0
+                    order, position = self._shuffled(n, shuffle), 0
                 end = min(batches_per_pass, position + steps)
                 if end - position < steps:
                     warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
@@ -281,13 +286,13 @@ class Trainer:
                                   UserWarning, stacklevel=3)
                 logs = self._train_epoch(net, x, y, order[position * batch_size: end * batch_size], batch_size,
                                          callback_list, batch_hooks, progbar is not None and verbose == 1,
-                                         engine_metric, python_metrics, sample_weight)
+                                         compiled, ys, sample_weight)
                 position = end
                 if position == batches_per_pass:
                     order = None  # the next epoch starts a new pass, newly shuffled
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     val = self._evaluate_with_callbacks(net, x_val, y_val, validation_batch_size or batch_size,
-                                                        callback_list, engine_metric, python_metrics,
+                                                        callback_list, compiled,
                                                         validation_steps, w_val)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 callback_list.on_epoch_end(epoch, logs)
@@ -312,14 +317,15 @@ class Trainer:
         return generator.permutation(n) if shuffle else np.arange(n)
 
     def _train_epoch(self, net, x, y, order, batch_size, callbacks, batch_hooks, show_progress,
-                     engine_metric, python_metrics, sample_weight=None):
+                     compiled, ys, sample_weight=None):
         """One epoch in as few engine calls as the callbacks allow; returns the epoch logs. The
         Python metrics are updated once per engine call, from the training outputs of all its
         batches (what Keras' metrics see batch by batch: sums, so the running values at every
         logged batch boundary are Keras')."""
         steps = math.ceil(len(order) / batch_size)
-        tally = Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
-        outputs = np.empty((len(order), net.output_width), np.float32) if python_metrics else None
+        tally = compiled.new_tally(sample_weight)
+        outputs = self._output_buffers(net, compiled, len(order))
+        heads = len(compiled.outputs) if self._uses_heads else 0
         # Batches per engine call: 1 for batch hooks; with a progress bar, enough for ~0.1 s.
         group = 1 if batch_hooks or show_progress else steps
         step = 0
@@ -331,14 +337,16 @@ class Trainer:
             idx = order[step * batch_size: (step + count) * batch_size]
             rates = self.optimizer._learning_rates(net.iterations, count)
             started = time.perf_counter()
-            rows = None if outputs is None else outputs[step * batch_size: step * batch_size + len(idx)]
+            rows = take(outputs, slice(step * batch_size, step * batch_size + len(idx)))
+            head_losses = np.zeros((count, heads)) if heads else None
             losses, *batch_hits = net.train_batches(x, y, idx, batch_size, rates, sample_weight=sample_weight,
-                                                    outputs=rows)
+                                                    outputs=self._engine_form(rows), **_heads(head_losses))
             elapsed = time.perf_counter() - started
             sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
             tally.add(float(np.dot(losses, sizes)), len(idx), *(float(h.sum()) for h in batch_hits),
-                      y=y[idx] if python_metrics else None, outputs=rows,
-                      weights=None if sample_weight is None else sample_weight[idx])
+                      ys=take(ys, idx) if outputs is not None else None, outputs=rows,
+                      weights=None if sample_weight is None else sample_weight[idx],
+                      head_loss_sums=None if head_losses is None else sizes @ head_losses)
             if not self._nan_warned and not np.all(np.isfinite(losses)):
                 self._nan_warned = True
                 warnings.warn(f"The training loss became {losses[~np.isfinite(losses)][0]} at batch "
@@ -355,40 +363,56 @@ class Trainer:
                 break
         return logs
 
-    def _weighted_ids(self, sample_weight):
-        """The ids of the metrics to weight: the weighted_metrics, when there are weights."""
-        return self._weighted if sample_weight is not None else set()
+    def _output_buffers(self, net, compiled, rows):
+        """Per output, a (rows, width) buffer for the outputs the Python metrics need, or None."""
+        if not any(o.python_metrics for o in compiled.outputs):
+            return None
+        widths = net.output_widths if self._uses_heads else [net.output_width]
+        return [np.empty((rows, w), np.float32) if o.python_metrics else None
+                for o, w in zip(compiled.outputs, widths)]
 
-    def _evaluate_arrays(self, net, x, y, batch_size, engine_metric, python_metrics, sample_weight=None):
+    def _engine_form(self, per_output):
+        """A per-output list as the engine takes it: the list itself, or its one entry for a Sequential."""
+        if per_output is None or self._uses_heads:
+            return per_output
+        return per_output[0]
+
+    def _evaluate_arrays(self, net, x, y, ys, batch_size, compiled, sample_weight=None):
         """Logs of one inference pass over (x, y) (see _evaluate_with_callbacks), with no callbacks."""
-        return self._evaluate_with_callbacks(net, x, y, batch_size, None, engine_metric, python_metrics,
-                                             sample_weight=sample_weight)
+        return self._evaluate_with_callbacks(net, x, y, batch_size, None, compiled, sample_weight=sample_weight, ys=ys)
 
-    def _evaluate_with_callbacks(self, net, x, y, batch_size, callbacks, engine_metric, python_metrics, steps=None,
-                                 sample_weight=None):
+    def _evaluate_with_callbacks(self, net, x, y, batch_size, callbacks, compiled, steps=None, sample_weight=None,
+                                 ys=None):
         """Keras' evaluation loop (also fit's validation): on_test_begin; on_test_batch_begin/end for
         each batch, with the running logs, when a callback has those hooks (otherwise one engine
         call over all the batches, and one on_test_batch_end for the progress bar); on_test_end.
         Loss, engine metric and Python metrics come from the same inference pass (the engine
         hands back the outputs it computed the loss from). `steps` evaluates the first `steps`
         batches only. Returns the logs."""
-        rows = len(x) if steps is None else min(len(x), steps * batch_size)
+        if ys is None:
+            ys = y if self._uses_heads else [y]
+        n = rows_of(x)
+        rows = n if steps is None else min(n, steps * batch_size)
         batches = math.ceil(rows / batch_size)
         per_batch = callbacks is not None and callbacks._implements_test_batch_hooks()
         chunk_rows = batch_size if per_batch else rows
-        tally = Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
-        outputs = np.empty((rows, net.output_width), np.float32) if python_metrics else None
+        tally = compiled.new_tally(sample_weight)
+        outputs = self._output_buffers(net, compiled, rows)
+        heads = len(compiled.outputs) if self._uses_heads else 0
         if callbacks is not None:
             callbacks.on_test_begin()
         for b, start in enumerate(range(0, rows, chunk_rows)):
             chunk = slice(start, min(rows, start + chunk_rows))
+            size = chunk.stop - chunk.start
             weights = None if sample_weight is None else sample_weight[chunk]
             if per_batch:
                 callbacks.on_test_batch_begin(b)
-            out = None if outputs is None else outputs[chunk]
-            loss, *hits = net.evaluate(x[chunk], y[chunk], batch_size, sample_weight=weights, outputs=out)
-            tally.add(loss * (chunk.stop - chunk.start), chunk.stop - chunk.start, *hits,
-                      y=y[chunk] if python_metrics else None, outputs=out, weights=weights)
+            out = take(outputs, chunk)
+            head_losses = np.zeros(heads) if heads else None
+            loss, *hits = net.evaluate(take(x, chunk), take(y, chunk), batch_size, sample_weight=weights,
+                                       outputs=self._engine_form(out), **_heads(head_losses))
+            tally.add(loss * size, size, *hits, ys=take(ys, chunk) if outputs is not None else None, outputs=out,
+                      weights=weights, head_loss_sums=None if head_losses is None else head_losses * size)
             if per_batch:
                 callbacks.on_test_batch_end(b, tally.logs())
         logs = tally.logs()
@@ -408,44 +432,49 @@ class Trainer:
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}")
         self._require_compiled()
-        x = prepare_x(self, x)
-        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = prepare_y(self, y, spec, len(x))
-        sample_weight = _sample_weights.prepare(sample_weight, len(x))
+        x = self._prepare_x(x)
+        n = rows_of(x)
+        y, ys = self._prepare_targets(y, n)
+        sample_weight = _sample_weights.prepare(sample_weight, n)
         batch_size = positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
         steps = optional_positive_int("steps", steps)
-        net = self._get_network(spec)
-        callback_list = self._inference_callbacks(callbacks, verbose, steps or math.ceil(len(x) / batch_size))
-        logs = self._evaluate_with_callbacks(net, x, y, batch_size, callback_list, engine_metric, python_metrics,
-                                             steps, sample_weight)
-        if return_dict:
-            return logs
-        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
-        return ordered[0] if len(ordered) == 1 else ordered
+        net = self._get_network(self._outputs)
+        callback_list = self._inference_callbacks(callbacks, verbose, steps or math.ceil(n / batch_size))
+        logs = self._evaluate_with_callbacks(net, x, y, batch_size, callback_list, self._outputs, steps,
+                                             sample_weight, ys)
+        return self._returned(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs in inference mode, (samples, outputs) float32."""
-        x = prepare_x(self, x)
+        x = self._prepare_x(x)
         batch_size = positive_int("batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
         steps = optional_positive_int("steps", steps)
         if steps is not None:
-            x = x[:steps * batch_size]  # Keras: the first `steps` batches
+            x = take(x, slice(None, steps * batch_size))  # Keras: the first `steps` batches
+        n = rows_of(x)
         net = self._get_network()
-        batches = math.ceil(len(x) / batch_size)
+        batches = math.ceil(n / batch_size)
         callback_list = self._inference_callbacks(callbacks, verbose, batches)
         callback_list.on_predict_begin()
         if callback_list._implements_predict_batch_hooks():  # Keras' loop: each batch in turn
-            out = np.empty((len(x), net.output_width), dtype=np.float32)
+            widths = net.output_widths if self._uses_heads else [net.output_width]
+            out = [np.empty((n, w), dtype=np.float32) for w in widths]
             for b in range(batches):
                 rows = slice(b * batch_size, (b + 1) * batch_size)
                 callback_list.on_predict_batch_begin(b)
-                out[rows] = net.predict(x[rows], batch_size)
-                callback_list.on_predict_batch_end(b, {"outputs": out[rows]})
+                for o, part in zip(out, as_list(net.predict(take(x, rows), batch_size))):
+                    o[rows] = part
+                callback_list.on_predict_batch_end(b, {"outputs": self._engine_form([o[rows] for o in out])})
+            out = self._engine_form(out)
         else:  # one engine call; the progress bar hears of the last batch only
             out = net.predict(x, batch_size)
             callback_list.on_predict_batch_end(batches - 1, {"outputs": out})
         callback_list.on_predict_end()
-        return out.reshape((len(x), *self.output_shape[1:]))
+        return self._shaped_outputs(out, n)
+
+    def _shaped_outputs(self, out, n):
+        """The engine's (rows, width) outputs in the model's output shapes (and structure)."""
+        return out.reshape((n, *self.output_shape[1:]))
 
     def predict_classes(self, x, batch_size=32, verbose=0):
         """Keras 2's predict_classes (removed in TF 2.6), kept for old tutorials: the argmax of
@@ -474,33 +503,37 @@ class Trainer:
         """One training step on one batch; returns its loss (and metrics), as Keras. sample_weight and
         class_weight as in fit."""
         self._require_compiled()
-        x = prepare_x(self, x)
-        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = prepare_y(self, y, spec, len(x))
-        sample_weight = _sample_weights.for_training(sample_weight, class_weight, y, len(x))
-        net = self._get_network(spec)
+        x = self._prepare_x(x)
+        n = rows_of(x)
+        y, ys = self._prepare_targets(y, n)
+        if class_weight is not None and not self._outputs.single:
+            raise ValueError("`class_weight` is only supported for Models with a single output.")
+        sample_weight = _sample_weights.for_training(sample_weight, class_weight, ys[0], n)
+        net = self._get_network(self._outputs)
         rate = self.optimizer._learning_rates(net.iterations, 1)[0]
-        loss, *hits = net.train_step(x, y, rate, sample_weight=sample_weight)
-        tally = Tally(engine_metric, python_metrics, self._weighted_ids(sample_weight))
-        tally.add(loss * len(x), len(x), *hits, y=y, outputs=net.training_output() if python_metrics else None,
-                  weights=sample_weight)
+        heads = len(self._outputs.outputs) if self._uses_heads else 0
+        head_losses = np.zeros(heads) if heads else None
+        loss, *hits = net.train_step(x, y, rate, sample_weight=sample_weight, **_heads(head_losses))
+        tally = self._outputs.new_tally(sample_weight)
+        python = any(o.python_metrics for o in self._outputs.outputs)
+        tally.add(loss * n, n, *hits, ys=ys, outputs=as_list(net.training_output()) if python else None,
+                  weights=sample_weight, head_loss_sums=None if head_losses is None else head_losses * n)
         return self._returned(tally.logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled()
-        x = prepare_x(self, x)
-        spec, engine_metric, python_metrics = self._loss_and_metrics(y)
-        y = prepare_y(self, y, spec, len(x))
-        sample_weight = _sample_weights.prepare(sample_weight, len(x))
-        logs = self._evaluate_arrays(self._get_network(spec), x, y, len(x), engine_metric, python_metrics,
-                                     sample_weight)
+        x = self._prepare_x(x)
+        n = rows_of(x)
+        y, ys = self._prepare_targets(y, n)
+        sample_weight = _sample_weights.prepare(sample_weight, n)
+        logs = self._evaluate_arrays(self._get_network(self._outputs), x, y, ys, n, self._outputs, sample_weight)
         return self._returned(logs, return_dict)
 
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=max(1, len(np.asarray(x))), verbose=0)
+        return self.predict(x, batch_size=max(1, rows_of(self._prepare_x(x))), verbose=0)
 
     def _returned(self, logs, return_dict):
         if return_dict:
             return logs
-        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        ordered = self._outputs.ordered(logs)
         return ordered[0] if len(ordered) == 1 else ordered
