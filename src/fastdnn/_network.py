@@ -64,11 +64,12 @@ def _attach(variables, net, bind):
 def forward(net, x, training=False):
     """net's outputs for the (rows, features) float32 batch x, in one batch: in inference mode, or
     in training mode with nothing updated and fresh random draws from the global generator."""
+    rows = len(x[0]) if isinstance(x, list) else len(x)
     if not training:
-        return net.predict(x, len(x))
+        return net.predict(x, rows)
     from fastdnn import _random
 
-    return net.predict(x, len(x), training=True, random_stream=_random.draw_seed())
+    return net.predict(x, rows, training=True, random_stream=_random.draw_seed())
 
 
 def run_layers(layers, x, training=False):

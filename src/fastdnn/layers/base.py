@@ -224,7 +224,10 @@ class Layer:
 def require_engine_layer(layer):
     """Refuses a layer the engine cannot run as written: a subclass with its own call() (the engine
     runs the built-in layers' C++ ops, never Python's call, so the layer would silently act as its
-    parent), or a direct subclass of Layer (it would act as the identity)."""
+    parent), or a direct subclass of Layer (it would act as the identity). A model used as a layer
+    runs as its graph."""
+    if hasattr(layer, "_inner_graph"):
+        return
     for cls in type(layer).__mro__:
         if cls.__module__.startswith("fastdnn."):
             parent = cls

@@ -1,16 +1,9 @@
-"""Models, as tf.keras.models: Sequential (the Trainer gives it compile, fit, evaluate and
-predict), and loading, cloning and rebuilding from JSON."""
+"""Models, as tf.keras.models: Sequential, Model (the functional API and subclassed models; the
+Trainer gives them compile, fit, evaluate and predict), and loading, cloning and rebuilding from JSON."""
 
+from fastdnn.models.functional import Functional
+from fastdnn.models.model import Model
 from fastdnn.models.sequential import Sequential
-
-
-class Model:
-    """Keras' functional and subclassed models are not supported by fastdnn (yet): use Sequential."""
-
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            "fastdnn supports Sequential models only; the functional API (Model(inputs, outputs)) and "
-            "subclassed models are not supported yet")
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):

@@ -1,10 +1,12 @@
 """Sequential, as tf.keras: a stack of layers, built, described and saved; the training
 (compile, fit, evaluate, predict) is the Trainer's."""
 
-from fastdnn import _network
+from fastdnn import _network, _plan
+from fastdnn._graph import call_layer, is_symbolic, map_graph
 from fastdnn._graph import KerasTensor
 from fastdnn import layers as layers_module
 from fastdnn.layers.base import require_engine_layer, unique_name
+from fastdnn.layers.core import Input
 from fastdnn.models.data import prepare_x
 from fastdnn.models.trainer import Trainer
 
@@ -17,6 +19,7 @@ class Sequential(Trainer):
         self.name = name or unique_name("sequential")
         self._layers = []
         self._input_layer = None
+        self._plan = self._stack = None
         self._build_shape = None  # (None, ...) once built
         self.trainable = trainable
         for layer in layers or []:
@@ -30,7 +33,7 @@ class Sequential(Trainer):
     def add(self, layer):
         if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], layers_module.InputLayer):
             layer = layer._keras_history[0]  # Input(shape=...) first in a Sequential, as Keras 3
-        if not isinstance(layer, layers_module.Layer):
+        if not isinstance(layer, layers_module.Layer) and not _is_model(layer):
             raise TypeError(f"Only fastdnn layers can be added to a Sequential model; got {layer!r}")
         require_engine_layer(layer)
         if isinstance(layer, layers_module.InputLayer):
@@ -73,6 +76,7 @@ class Sequential(Trainer):
     def _invalidate(self):
         """The layer stack changed: the engine network must be rebuilt."""
         self._network, self._network_key = None, None
+        self._plan = self._stack = None
 
     def build(self, input_shape=None):
         """Builds every layer for inputs of `input_shape` (with the batch dimension, e.g. (None, 784))."""
@@ -99,6 +103,14 @@ class Sequential(Trainer):
     @property
     def input_shape(self):
         return self._build_shape
+
+    def compute_output_shape(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
 
     @property
     def output_shape(self):
@@ -150,7 +162,10 @@ class Sequential(Trainer):
         return sum(layer.count_params() for layer in self._layers)
 
     # --- what the Trainer needs -------------------------------------------------------
-    _uses_heads = False
+    @property
+    def _uses_heads(self):
+        """A Sequential holding a model runs as a graph (one head); a plain stack, as a chain."""
+        return any(_is_model(layer) for layer in self._layers)
 
     def _prepare_x(self, x):
         return prepare_x(self, x)
@@ -165,10 +180,33 @@ class Sequential(Trainer):
         return [self.output_shape]
 
     def _create_network(self, loss, optimizer):
-        return _network.create(self._layers, self._build_shape, loss, optimizer)
+        if not self._uses_heads:
+            return _network.create(self._layers, self._build_shape, loss, optimizer)
+        losses, weights = loss if loss is not None else (None, None)
+        return _network.create_from_plan(self._stack_plan(), losses, weights, optimizer)
+
+    def _stack_plan(self):
+        """The stack as a graph plan (for a Sequential holding a model), traced once per layer change."""
+        if self._plan is None:
+            self._plan = _plan.build(*self._inner_graph())
+        return self._plan
+
+    def _inner_graph(self):
+        """The stack as a graph (inputs, outputs, nodes): how a Sequential runs inside another model,
+        or when it holds a model."""
+        if self._stack is None:
+            inputs = Input(shape=self._build_shape[1:], name=f"{self.name}_input")
+            outputs = inputs
+            for layer in self._layers:
+                outputs = layer(outputs)
+            self._stack = ([inputs], [outputs], map_graph([inputs], [outputs])[0])
+        return self._stack
 
     def _leaf_layers(self):
-        return self._layers
+        return self._stack_plan().layers if self._uses_heads else self._layers
+
+    def _shaped_outputs(self, out, n):
+        return super()._shaped_outputs(out[0] if isinstance(out, list) else out, n)
 
     # --- description ------------------------------------------------------------------
     def __call__(self, inputs, training=False):
@@ -176,6 +214,8 @@ class Sequential(Trainer):
         in training mode with nothing updated (dropout active with fresh masks on each call,
         BatchNormalization on the batch's own statistics, its moving statistics untouched), as
         Keras does: Monte Carlo dropout. Unlike Keras, the result is a NumPy array, not a tensor."""
+        if is_symbolic(inputs):
+            return call_layer(self, inputs)
         x = prepare_x(self, inputs)
         out = _network.forward(self._get_network(), x, training)
         return out.reshape((len(x), *self.output_shape[1:]))
@@ -233,3 +273,7 @@ class Sequential(Trainer):
 
     def __repr__(self):
         return f"<Sequential name={self.name}, built={self.built}>"
+
+
+def _is_model(layer):
+    return hasattr(layer, "_inner_graph")
