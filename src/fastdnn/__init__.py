@@ -34,6 +34,7 @@ from fastdnn import (
     utils,
     wrappers,
 )
+from fastdnn._graph import KerasTensor
 from fastdnn.layers import Input
 from fastdnn.models import Model, Sequential
 
@@ -52,7 +53,7 @@ def __getattr__(name):
 _, __dir__ = _missing.hooks(globals(), lazy=["datasets"])
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "get_num_threads",
+    "Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "get_num_threads",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
     "set_num_threads", "utils", "wrappers", "__version__",
 ]

@@ -31,6 +31,43 @@ class KerasTensor:
         return (f"<KerasTensor shape={self.shape}, dtype=float32, sparse=False, ragged=False, "
                 f"name={self.name}>")
 
+    # Arithmetic on symbolic tensors records layers, as Keras 3's ops do: tensor ⊕ tensor is a merge
+    # layer, tensor ⊕ number a Rescaling (x·scale + offset).
+    def _merge(self, other, merge, scale, offset, reverse=False):
+        from fastdnn import layers
+
+        if isinstance(other, KerasTensor):
+            return getattr(layers, merge)()([other, self] if reverse else [self, other])
+        if isinstance(other, (int, float, np.number)) and not isinstance(other, bool):
+            return layers.Rescaling(scale(float(other)), offset=offset(float(other)))(self)
+        return NotImplemented
+
+    def __add__(self, other):
+        return self._merge(other, "Add", lambda v: 1.0, lambda v: v)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._merge(other, "Subtract", lambda v: 1.0, lambda v: -v)
+
+    def __rsub__(self, other):
+        return self._merge(other, "Subtract", lambda v: -1.0, lambda v: v, reverse=True)
+
+    def __mul__(self, other):
+        return self._merge(other, "Multiply", lambda v: v, lambda v: 0.0)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if isinstance(other, KerasTensor):
+            raise TypeError("fastdnn cannot divide a tensor by a tensor (only by a number)")
+        return self._merge(other, "Multiply", lambda v: 1.0 / v, lambda v: 0.0)
+
+    def __neg__(self):
+        from fastdnn import layers
+
+        return layers.Rescaling(-1.0)(self)
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(f"{self.name} is a symbolic tensor (a KerasTensor): it has no values. Build a "
                         "Model(inputs, outputs) from it and call predict, or call layers on NumPy arrays.")
@@ -62,6 +99,8 @@ class Node:
         if type(layer).__name__ == "InputLayer":
             name = layer._tensor_name
         self.output = KerasTensor(output_shape, name=name, history=(layer, self.index, 0))
+        self.training = None  # True/False: the layer's mode is fixed (a call(training=...) in a trace)
+        self.subgraph = None  # (inputs, outputs, nodes) a model or traced layer runs as
 
     @property
     def parent_nodes(self):
@@ -155,7 +194,19 @@ def map_graph(inputs, outputs):
 
 def call_layer(layer, inputs):
     """`layer` called on symbolic `inputs`: built for their shapes on its first call, checked against
-    them on later calls (a shared layer); returns the output tensor of the recorded Node."""
+    them on later calls (a shared layer); returns the output tensor of the recorded Node. A model, or
+    a layer with its own call(), runs as a subgraph: its call() traced once (see trace_layer)."""
+    from fastdnn.layers.base import has_own_call
+
+    if has_own_call(layer) and not hasattr(layer, "_inner_graph"):
+        return _call_subgraph(layer, inputs, trace_layer)
+    if hasattr(layer, "_inner_graph"):
+        return _call_subgraph(layer, inputs, None)
+    return call_builtin(layer, inputs, None)
+
+
+def call_builtin(layer, inputs, training):
+    """A Node of `layer`'s own engine ops on `inputs`; training=True/False fixes its mode."""
     tensors = flatten(inputs)
     if not all(isinstance(t, KerasTensor) for t in tensors):
         raise TypeError(f"Layer {layer.name!r} was called on a mix of symbolic tensors and other values "
@@ -170,7 +221,82 @@ def call_layer(layer, inputs):
         layer.build(shape)
     else:
         require_compatible(layer, shape)
-    return Node(layer, tensors, layer.compute_output_shape(shape), arguments=inputs).output
+    node = Node(layer, tensors, layer.compute_output_shape(shape), arguments=inputs)
+    node.training = training
+    return node.output
+
+
+def _shape_of(layer, tensors):
+    shapes = [t.shape for t in tensors]
+    return shapes if getattr(layer, "_takes_list", False) or len(shapes) > 1 else shapes[0]
+
+
+def _call_subgraph(layer, inputs, trace):
+    """A Node standing for a whole subgraph: a model's graph, or a custom layer's traced call()."""
+    tensors = flatten(inputs)
+    if not all(isinstance(t, KerasTensor) for t in tensors):
+        raise TypeError(f"Layer {layer.name!r} was called on a mix of symbolic tensors and other values")
+    shape = _shape_of(layer, tensors)
+    if trace is not None:
+        if "_trace" not in layer.__dict__:
+            trace(layer, inputs, shape)
+        else:
+            require_compatible(layer, shape)
+        sub_inputs, sub_outputs, sub_nodes = layer._trace
+        out_shape = sub_outputs[0].shape
+    else:
+        if not layer.built:
+            layer.build(shape)
+        else:
+            require_compatible(layer, shape)
+        sub_inputs, sub_outputs, sub_nodes = layer._inner_graph()
+        out_shape = layer.compute_output_shape(shape)
+    node = Node(layer, tensors, out_shape, arguments=inputs)
+    node.subgraph = (sub_inputs, sub_outputs, sub_nodes)
+    return node.output
+
+
+def trace_layer(layer, inputs, shape):
+    """A custom layer's call() run once on fresh symbolic inputs shaped like `inputs`: the layers it
+    calls become its subgraph, and their weights its weights (after its own, as Keras lists them)."""
+    from fastdnn.layers.base import Layer
+
+    builtin = next(cls for cls in type(layer).__mro__ if cls.__module__.startswith("fastdnn."))
+    if builtin is not Layer and not layer.built:
+        builtin.build(layer, shape)  # e.g. an MC Dropout subclass: Dropout's own state
+    own = list(layer._weights)
+    structure = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    fresh = [_input_like(t, f"{layer.name}_input_{i}" if len(structure) > 1 else f"{layer.name}_input")
+             for i, t in enumerate(flatten(structure))]
+    arg = pack_like(inputs, fresh) if isinstance(inputs, (list, tuple, dict)) else fresh[0]
+    outputs = layer.call(arg)
+    flat = flatten(outputs)
+    if len(flat) != 1 or not isinstance(flat[0], KerasTensor):
+        raise ValueError(f"{type(layer).__name__}.call() must return one tensor computed by layers; got "
+                         f"{type(outputs).__name__}")
+    nodes, layers = map_graph(fresh, flat)
+    inner = [l for l in layers if l is not layer and type(l).__name__ != "InputLayer"]
+    layer._builtin_weights = own  # what the layer's own engine ops declare
+    layer._weights = own + [w for l in inner for w in l.weights if not any(w is o for o in own)]
+    layer.input_shape = shape
+    layer.built = True
+    layer.__dict__["_trace"] = (fresh, flat, nodes)
+
+
+def _input_like(tensor, name):
+    from fastdnn.layers.core import InputLayer
+
+    return InputLayer(shape=tensor.shape[1:], name=name).output
+
+
+def call_eagerly(layer, inputs, training):
+    """A traced layer applied to NumPy data: a one-layer model run on it."""
+    from fastdnn.models import Model
+
+    arrays = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    fresh = [_input_like(KerasTensor((None, *np.shape(a)[1:])), None) for a in arrays]
+    model = Model(fresh if len(fresh) > 1 else fresh[0], layer(fresh if len(fresh) > 1 else fresh[0]))
+    return model(arrays if len(arrays) > 1 else arrays[0], training=training)
 
 
 def require_compatible(layer, shape):
@@ -183,3 +309,19 @@ def require_compatible(layer, shape):
     if not same:
         raise ValueError(f"Input 0 of layer {layer.name!r} is incompatible with the layer: it was built for "
                          f"inputs of shape {built}, but received an input with shape {shape}")
+
+
+def traced_output_shape(layer, shape):
+    """The output shape of a layer with its own call(), traced for inputs of `shape` if it is not yet."""
+    if "_trace" not in layer.__dict__:
+        trace_layer(layer, _input_like(KerasTensor(shape), None), tuple(shape))
+    return layer._trace[1][0].shape
+
+
+def output_shape_of(layer, shape):
+    """What `layer` makes of inputs of `shape`; for a layer with its own call(), what its trace makes."""
+    from fastdnn.layers.base import has_own_call
+
+    if has_own_call(layer) and not hasattr(layer, "_inner_graph"):
+        return traced_output_shape(layer, shape)
+    return layer.compute_output_shape(shape)

@@ -40,7 +40,7 @@ def create_from_plan(plan, losses=None, loss_weights=None, optimizer=None, bind=
              for h, slot in enumerate(plan.output_slots)]
     ops = plan.ops or [{"kind": "identity", "inputs": [0]}]
     net = _core.Network(plan.input_widths, ops, heads, optimizer or PLACEHOLDER_OPTIMIZER)
-    _attach([w for layer in plan.layers for w in layer.weights], net, bind)
+    _attach(plan.weights, net, bind)
     return net
 
 

@@ -5,8 +5,6 @@ layer's ops, the first reading the node's input slots, the others chained. A lay
 time (a shared layer) emits ops that share the first call's parameters ("shares"). A model used as
 a layer is expanded in place. Layers with no op (Flatten, Reshape) pass their input slot on."""
 
-from fastdnn.layers.base import require_engine_layer
-
 # Keeps a shared random layer's calls apart: call n of it draws from seed + n * this.
 _SEED_STRIDE = 7919
 
@@ -18,7 +16,8 @@ class Plan:
         self.slots = {id(t): i for i, t in enumerate(inputs)}
         self.ops = []
         self.first_ops = {}  # id(layer) -> the op indices of its first call
-        self.layers = []  # layers in the order their parameters are declared
+        self.layers = []  # layers in the order their ops first run
+        self.weights = []  # their variables, in the order the engine declares the parameters
         self.output_slots = []
 
     def slot_of(self, tensor):
@@ -29,9 +28,8 @@ class Plan:
         if not node.inputs:  # an InputLayer: its slot is set where the graph is entered
             return
         in_slots = [self.slot_of(t) for t in node.inputs]
-        inner = getattr(layer, "_inner_graph", None)
-        if inner is not None:  # a model used as a layer
-            inputs, outputs, nodes = inner()
+        if node.subgraph is not None:  # a model used as a layer, or a custom layer's traced call()
+            inputs, outputs, nodes = node.subgraph
             if len(outputs) != 1:
                 raise NotImplementedError(f"fastdnn cannot yet use the model {layer.name!r}, which has "
                                           f"{len(outputs)} outputs, as a layer of another model")
@@ -41,7 +39,6 @@ class Plan:
                 self.emit(n)
             self.slots[id(node.output)] = self.slot_of(outputs[0])
             return
-        require_engine_layer(layer)
         layer_ops = layer._ops()
         if not layer_ops:
             self.slots[id(node.output)] = in_slots[0]
@@ -51,6 +48,8 @@ class Plan:
         for j, op in enumerate(layer_ops):
             op = dict(op)
             op["inputs"] = in_slots if j == 0 else [self.input_count + len(self.ops) - 1]
+            if node.training is not None:
+                op["training"] = bool(node.training)  # fixed by call(training=...), e.g. MC Dropout
             if first is not None:
                 op["shares"] = first[j]
                 if "seed" in op:
@@ -60,6 +59,8 @@ class Plan:
         if first is None:
             self.first_ops[id(layer)] = indices
             self.layers.append(layer)
+            # A traced layer's own ops bind its own weights; the layers its call() used bind theirs.
+            self.weights += layer._builtin_weights if "_trace" in layer.__dict__ else layer.weights
         self.slots[id(node.output)] = self.input_count + len(self.ops) - 1
 
     def finish(self, outputs):

@@ -198,6 +198,17 @@ class Layer:
     def count_params(self):
         return int(sum(np.prod(w.shape) for w in self._weights))
 
+    def call(self, inputs, training=None):
+        """The layer's own computation on symbolic tensors, for a subclass whose call() composes it
+        (e.g. `return super().call(inputs, training=True)`: the layer always in training mode, as
+        Géron's MC Dropout). training=True/False fixes the mode; None follows the model's."""
+        from fastdnn import _graph
+
+        if not _graph.is_symbolic(inputs):
+            raise TypeError(f"{type(self).__name__}.call() runs on symbolic tensors while fastdnn traces a "
+                            "layer; to compute on NumPy arrays, call the layer itself: layer(x)")
+        return _graph.call_builtin(self, inputs, training)
+
     def __call__(self, inputs, training=False):
         """On symbolic tensors (Input(...) and what layers return for them): records the call in
         the graph and returns the output tensor, as Keras. On a NumPy batch: the layer applied to
@@ -209,6 +220,8 @@ class Layer:
         if _graph.is_symbolic(inputs):
             return _graph.call_layer(self, inputs)
         require_engine_layer(self)
+        if has_own_call(self):
+            return _graph.call_eagerly(self, inputs, bool(training))
         x = np.asarray(inputs, dtype=np.float32)
         if x.ndim < 2 or len(x) == 0:
             raise ValueError(f"{self.name}: inputs must be a batch of shape (samples, ...) with at least one "
@@ -221,37 +234,27 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def require_engine_layer(layer):
-    """Refuses a layer the engine cannot run as written: a subclass with its own call() (the engine
-    runs the built-in layers' C++ ops, never Python's call, so the layer would silently act as its
-    parent), or a direct subclass of Layer (it would act as the identity). A model used as a layer
-    runs as its graph."""
-    if hasattr(layer, "_inner_graph"):
-        return
+def has_own_call(layer):
+    """True when a class outside fastdnn defines the layer's call(): fastdnn then traces call() on
+    symbolic tensors into the graph it runs (Keras 3 runs call() itself)."""
     for cls in type(layer).__mro__:
         if cls.__module__.startswith("fastdnn."):
-            parent = cls
-            break
+            return False
         if "call" in vars(cls):
-            raise NotImplementedError(
-                f"fastdnn cannot run the layer {layer.name!r}: {cls.__qualname__} has its own call(), and "
-                f"fastdnn's engine runs only its built-in layers' C++ kernels, never a layer's Python call(), "
-                f"so it refuses the layer rather than silently running {_public_base(type(layer))} in its "
-                f"place. For Monte Carlo dropout (a call() with training=True), call the model itself: "
-                f"model(x, training=True). The layers fastdnn runs: README.md, 'What is supported'.")
+            return True
+    return False
+
+
+def require_engine_layer(layer):
+    """Refuses a direct subclass of Layer that defines no call(): it would act as the identity. A
+    model, or a layer with its own call(), runs as the graph its call() traces."""
+    if hasattr(layer, "_inner_graph") or has_own_call(layer):
+        return
+    parent = next(cls for cls in type(layer).__mro__ if cls.__module__.startswith("fastdnn."))
     if parent is Layer:
         raise NotImplementedError(
-            f"fastdnn cannot run the layer {layer.name!r}: {type(layer).__qualname__} subclasses Layer directly, "
-            "and fastdnn's engine runs only its built-in layers (README.md, 'What is supported'); a custom "
-            "layer's Python code is not run (yet).")
-
-
-def _public_base(cls):
-    """The nearest fastdnn class `cls` derives from, by its public name (e.g. Dropout)."""
-    for base in cls.__mro__:
-        if base.__module__.startswith("fastdnn."):
-            return base.__name__
-    return "Layer"
+            f"fastdnn cannot run the layer {layer.name!r}: {type(layer).__qualname__} subclasses Layer directly "
+            "without a call(), so it would compute nothing (README.md, 'What is supported').")
 
 
 def weight_spec(name, shape, initializer, trainable=True, regularizer=None):

@@ -42,6 +42,7 @@ class Model(Trainer):
         self.name = name or unique_name("functional" if functional else snake_case(type(self).__name__))
         self.trainable = trainable
         self._inbound_nodes = []
+        self._input_shape_arg = None  # as a layer: a model declares no input shape of its own
         self._graph = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:

@@ -2,10 +2,10 @@
 (compile, fit, evaluate, predict) is the Trainer's."""
 
 from fastdnn import _network, _plan
-from fastdnn._graph import call_layer, is_symbolic, map_graph
+from fastdnn._graph import call_layer, is_symbolic, map_graph, output_shape_of
 from fastdnn._graph import KerasTensor
 from fastdnn import layers as layers_module
-from fastdnn.layers.base import require_engine_layer, unique_name
+from fastdnn.layers.base import has_own_call, require_engine_layer, unique_name
 from fastdnn.layers.core import Input
 from fastdnn.models.data import prepare_x
 from fastdnn.models.trainer import Trainer
@@ -93,7 +93,7 @@ class Sequential(Trainer):
                     f"{layer.input_shape}, found shape {shape}")
             if not layer.built:
                 layer.build(shape)
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
         self._build_shape = (None, *tuple(input_shape)[1:])
 
     @property
@@ -109,14 +109,14 @@ class Sequential(Trainer):
             self.build(input_shape)
         shape = tuple(input_shape)
         for layer in self._layers:
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
         return shape
 
     @property
     def output_shape(self):
         shape = self._build_shape
         for layer in self._layers:
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
         return shape
 
     def get_layer(self, name=None, index=None):
@@ -165,7 +165,7 @@ class Sequential(Trainer):
     @property
     def _uses_heads(self):
         """A Sequential holding a model runs as a graph (one head); a plain stack, as a chain."""
-        return any(_is_model(layer) for layer in self._layers)
+        return any(_is_model(layer) or has_own_call(layer) for layer in self._layers)
 
     def _prepare_x(self, x):
         return prepare_x(self, x)

@@ -5,6 +5,9 @@ tutorials show, and it prints the same on every console.
 """
 
 
+from fastdnn._graph import output_shape_of
+
+
 def _row(fields, positions):
     """One table row, wrapped over several lines when a field is too long for its column."""
     left = [str(f) for f in fields]
@@ -39,7 +42,7 @@ def format_summary(model, line_length=65, positions=None):
     lines.append("=" * line_length)
     shape = model.input_shape
     for layer in model.layers:
-        shape = layer.compute_output_shape(shape)
+        shape = output_shape_of(layer, shape)
         lines += _row([f"{layer.name} ({type(layer).__name__})", shape, layer.count_params()], positions)
         lines.append(" " * line_length)
     lines.append("=" * line_length)
