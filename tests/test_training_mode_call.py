@@ -93,17 +93,24 @@ class Doubling(keras.layers.Layer):  # a probe: its output must be 2x, or it mus
         return 2 * inputs
 
 
-def test_a_dropout_subclass_with_its_own_call_is_refused_naming_it():
-    with pytest.raises(NotImplementedError, match=r"MCDropout has its own call\(\).*Dropout.*model\(x, training=True\)"):
-        keras.Sequential([keras.layers.Input(shape=(4,)), MCDropout(rate=0.5)])
+def test_a_dropout_subclass_calling_super_with_training_drops_out_in_predict():
+    model = keras.Sequential([keras.layers.Input(shape=(400,)), MCDropout(rate=0.5)])
+    x = np.ones((50, 400), dtype=np.float32)
+    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    assert set(np.unique(first)) == {0.0, 2.0}  # inverted dropout: kept values scaled by 1 / (1 - rate)
+    assert 0.45 < np.mean(first == 0) < 0.55  # 20,000 draws: 5 standard deviations is 0.018
+    assert not np.array_equal(first, second)  # fresh masks on every call, as Keras' MC Dropout
 
 
-def test_a_layer_subclass_with_its_own_call_is_refused_when_added_and_when_called():
-    model = keras.Sequential([keras.layers.Input(shape=(4,)), keras.layers.Dense(2)])
-    with pytest.raises(NotImplementedError, match="Doubling has its own call"):
-        model.add(Doubling())
-    with pytest.raises(NotImplementedError, match="Doubling has its own call"):
-        Doubling()(np.ones((1, 4), dtype=np.float32))
+def test_a_layer_subclass_whose_call_composes_operations_is_traced():
+    model = keras.Sequential([keras.layers.Input(shape=(4,)), keras.layers.Dense(2), Doubling()])
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    dense_only = keras.Sequential([keras.layers.Input(shape=(4,)), model.layers[0]])
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2 * dense_only.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_a_traced_layer_called_on_numpy_computes_its_call():
+    np.testing.assert_array_equal(Doubling()(np.ones((1, 4), dtype=np.float32)), np.full((1, 4), 2.0))
 
 
 def test_a_direct_layer_subclass_without_call_is_refused():

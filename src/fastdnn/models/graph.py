@@ -12,7 +12,7 @@ from fastdnn.layers.core import InputLayer
 
 
 class Graph:
-    def __init__(self, model_name, inputs, outputs):
+    def __init__(self, model_name, inputs, outputs, subclassed=False):
         self.input_struct, self.output_struct = inputs, outputs
         self.inputs, self.outputs = _graph.flatten(inputs), _graph.flatten(outputs)
         for what, tensors in (("inputs", self.inputs), ("outputs", self.outputs)):
@@ -34,14 +34,18 @@ class Graph:
                 raise ValueError(f'The name "{name}" is used {names.count(name)} times in the model. All operation '
                                  "names should be unique.")
         self.input_names = [t._keras_history[0].name for t in self.inputs]
-        self.output_names = self._output_names()
+        self.output_names = self._output_names(subclassed)
         self._plan = None
 
-    def _output_names(self):
+    def _output_names(self, subclassed):
         """Keras 3: the output layers' names, or the dict keys of dict outputs; fastdnn keeps two
-        outputs of one layer apart with _1, _2 (Keras lets their logs collide)."""
+        outputs of one layer apart with _1, _2 (Keras lets their logs collide). A subclassed model's
+        outputs are output_1, output_2, ... as in tf.keras 2 (Keras 3 names them by their loss, so two
+        "mse" outputs share one log key)."""
         if isinstance(self.output_struct, dict):
             return sorted(self.output_struct)
+        if subclassed and len(self.outputs) > 1:
+            return [f"output_{i + 1}" for i in range(len(self.outputs))]
         names = []
         for t in self.outputs:
             name = t._keras_history[0].name

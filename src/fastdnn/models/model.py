@@ -83,7 +83,7 @@ class Model(Trainer):
                   for i, s in enumerate(shapes)]
         structure = type(input_shape)(inputs) if several else inputs[0]
         outputs = self._trace(structure)
-        self._graph = Graph(self.name, structure, outputs)
+        self._graph = Graph(self.name, structure, outputs, subclassed=True)
         self._invalidate()
 
     def _trace(self, inputs):
