@@ -6,6 +6,16 @@ namespace {
 
 bool is_sequence(py::handle obj) { return py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj); }
 
+// Whether `obj` is a list with one entry per input slot / head (`count` of them): always
+// when the network was built with lists or has several; for one, a list holding exactly
+// one NumPy array (or None), so that a nested Python list of numbers stays one array.
+bool is_per_slot_list(py::handle obj, bool listed, int count) {
+  if (!is_sequence(obj)) return false;
+  if (listed || count > 1) return true;
+  py::sequence list = py::reinterpret_borrow<py::sequence>(obj);
+  return list.size() == 1 && (py::isinstance<py::array>(list[0]) || list[0].is_none());
+}
+
 std::string shape_of(py::handle obj) { return std::string(py::str(py::tuple(obj.attr("shape")))); }
 
 // y for head h as its loss expects it: labels for the sparse loss, else (rows, width)
@@ -34,7 +44,7 @@ Targets head_targets(const Network& net, int h, py::handle y, const std::string&
 Inputs inputs_of(const Network& net, py::handle x) {
   const int k = net.inputs();
   Inputs in;
-  const bool listed = is_sequence(x) && (k > 1 || net.spec().listed_inputs);
+  const bool listed = is_per_slot_list(x, net.spec().listed_inputs, k);
   if (!listed) {
     if (k > 1) {
       throw py::type_error("x must be a list of " + std::to_string(k) + " arrays, one per input; got " +
@@ -68,7 +78,7 @@ Batch batch_of(const Network& net, py::handle x, py::handle y, py::handle sample
     b.keep.push_back(w);
     weights = w.data();
   }
-  const bool listed = is_sequence(y) && net.spec().listed_heads;
+  const bool listed = is_per_slot_list(y, net.spec().listed_heads, heads);
   if (!listed && heads > 1) {
     throw py::type_error("y must be a list of " + std::to_string(heads) + " entries, one per head; got " +
                          std::string(py::str(py::type::of(y))));

@@ -96,13 +96,13 @@ Network::Network(const NetworkSpec& spec) : spec_(spec) {
 }
 
 void Network::build_parameters() {
-  // Each op's tensors are ids [first[i], first[i + 1]) of its store.
-  std::vector<int> first(ops_.size() + 1);
+  // Each op's tensors are ids [first[i], last[i]) of its store.
+  std::vector<int> first(ops_.size()), last(ops_.size());
   for (size_t i = 0; i < ops_.size(); ++i) {
     ParamStore& store = ops_[i]->spec.shares >= 0 ? shared_params_ : params_;
     first[i] = int(store.infos().size());
     ops_[i]->declare(store, int(i));
-    first[i + 1] = int(store.infos().size());
+    last[i] = int(store.infos().size());
   }
   params_.allocate();
   shared_params_.allocate();
@@ -121,7 +121,7 @@ void Network::build_parameters() {
       }
       return s.empty() ? std::string("none") : s;
     };
-    const int owned = first[size_t(owner) + 1] - first[size_t(owner)], own = first[i + 1] - first[i];
+    const int owned = last[size_t(owner)] - first[size_t(owner)], own = last[i] - first[i];
     bool same = owned == own;
     for (int m = 0; same && m < own; ++m) {
       const ParamInfo& a = params_.infos()[size_t(first[size_t(owner)] + m)];
@@ -131,8 +131,8 @@ void Network::build_parameters() {
     if (!same) {
       throw std::invalid_argument("ops[" + std::to_string(i) + "]['shares'] = " + std::to_string(owner) + ": op " +
                                   std::to_string(owner) + "'s parameters are " +
-                                  describe(params_, first[size_t(owner)], first[size_t(owner) + 1]) +
-                                  "; this op's would be " + describe(shared_params_, first[i], first[i + 1]));
+                                  describe(params_, first[size_t(owner)], last[size_t(owner)]) +
+                                  "; this op's would be " + describe(shared_params_, first[i], last[i]));
     }
     for (int m = 0; m < own; ++m) {
       const int owner_id = first[size_t(owner)] + m, id = first[i] + m;
