@@ -123,7 +123,7 @@ std::vector<float*> output_buffers(const Network& net, py::handle outputs, int64
   const int heads = net.heads();
   std::vector<float*> out(size_t(heads), nullptr);
   if (outputs.is_none()) return out;
-  if (!is_sequence(outputs)) {
+  if (!is_per_slot_list(outputs, net.spec().listed_heads, heads)) {
     if (heads > 1) throw py::type_error("outputs must be a list of " + std::to_string(heads) + " buffers (or None)");
     out[0] = output_buffer(outputs, "outputs", rows, net.output_width(0));
     return out;
