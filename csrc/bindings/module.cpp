@@ -6,6 +6,7 @@ namespace fastdnn::bind {
 void bind_kernels(py::module_& m);
 void bind_gemm_kernels(py::module_& m);  // after bind_kernels: adds to its submodule
 void bind_layer_kernels(py::module_& m);
+void bind_merge_kernels(py::module_& m);
 void bind_network(py::module_& m);
 void bind_pool(py::module_& m);
 }  // namespace fastdnn::bind
@@ -20,6 +21,7 @@ PYBIND11_MODULE(_core, m) {
   fastdnn::bind::bind_kernels(m);
   fastdnn::bind::bind_gemm_kernels(m);
   fastdnn::bind::bind_layer_kernels(m);
+  fastdnn::bind::bind_merge_kernels(m);
   fastdnn::bind::bind_network(m);
   fastdnn::bind::bind_pool(m);
 }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "bindings/checks.h"
+#include "bindings/network_data.h"
 #include "bindings/specs.h"
 #include "engine/network.h"
 #include "kernels/float_mode.h"
@@ -12,47 +13,6 @@
 namespace fastdnn::bind {
 
 namespace {
-
-// y as the loss expects it: labels for the sparse loss, else (rows, width) floats
-// (a 1-D y is accepted for a single output); with the per-row weights when
-// sample_weight is not None. `keep` owns the converted arrays.
-Targets targets(Network& net, py::handle y, py::handle sample_weight, int64_t rows,
-                std::vector<py::object>& keep) {
-  const int64_t width = net.output_width();
-  Targets t;
-  t.width = width;
-  if (!sample_weight.is_none()) {
-    FloatArray w = sample_weights(sample_weight, "sample_weight", rows);
-    keep.push_back(w);
-    t.weights = w.data();
-  }
-  if (net.spec().loss.kind == LossKind::SparseCategoricalCrossentropy) {
-    auto l = labels(y, "y", rows, width);
-    keep.push_back(l);
-    t.labels = l.data();
-    return t;
-  }
-  py::array a = py::array::ensure(y);
-  FloatArray v = (a && a.ndim() == 1 && width == 1) ? vector(y, "y", rows) : matrix(y, "y", rows, width);
-  keep.push_back(v);
-  t.values = v.data();
-  return t;
-}
-
-// x as (rows, input_width) float32 and y as the loss expects it, checked and converted.
-struct Batch {
-  FloatArray x;
-  Targets y;
-  std::vector<py::object> keep;
-  int64_t rows() const { return x.shape(0); }
-};
-
-Batch batch_of(Network& net, py::handle x, py::handle y, py::handle sample_weight) {
-  Batch b;
-  b.x = matrix(x, "x", -1, net.spec().input_width);
-  b.y = targets(net, y, sample_weight, b.rows(), b.keep);
-  return b;
-}
 
 // (loss, hits), or (loss, hits, weighted hits) when the call had sample weights.
 py::tuple result_tuple(const BatchResult& r, bool weighted) {
@@ -64,25 +24,6 @@ int64_t batch_size_of(py::handle obj, int64_t rows) {
   // Any positive size is accepted (as Keras does); more than `rows` is one batch of them all.
   if (obj.is_none()) return std::max<int64_t>(rows, 1);
   return std::min(integer_in(obj, "batch_size", 1, std::numeric_limits<int64_t>::max()), std::max<int64_t>(rows, 1));
-}
-
-// A caller's buffer the engine writes into: None (null), or a writable, C-contiguous
-// float32 array of shape (rows, cols), else TypeError/ValueError naming `name`.
-float* output_buffer(py::handle obj, const char* name, int64_t rows, int64_t cols) {
-  if (obj.is_none()) return nullptr;
-  if (!py::isinstance<py::array>(obj)) throw py::type_error(std::string(name) + " must be a NumPy float32 array or None");
-  py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<float>())) {
-    throw py::type_error(std::string(name) + " must be a float32 array; got dtype " + std::string(py::str(a.dtype())));
-  }
-  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols) {
-    throw py::value_error(std::string(name) + " must have shape (" + std::to_string(rows) + ", " +
-                          std::to_string(cols) + "); got " + std::string(py::str(py::tuple(obj.attr("shape")))));
-  }
-  if (!(a.flags() & py::array::c_style) || !a.writeable()) {
-    throw py::value_error(std::string(name) + " must be a writable C-contiguous array");
-  }
-  return static_cast<float*>(a.mutable_data());
 }
 
 // A NumPy view of engine memory; `owner` (the Network) stays alive as long as the view.
@@ -100,6 +41,14 @@ auto locked(Network& net, Work work) {
   std::lock_guard<std::mutex> lock(net.mutex);
   FlushDenormals flush;
   return work();
+}
+
+// A list with one array per head when the network was built with a list of heads, else head 0's array.
+py::object per_head(const Network& net, const std::vector<py::array_t<float>>& arrays) {
+  if (!net.spec().listed_heads) return arrays[0];
+  py::list out;
+  for (const auto& a : arrays) out.append(a);
+  return out;
 }
 
 }  // namespace
@@ -124,18 +73,25 @@ Network(input_width, ops, loss, optimizer) with ops a list of dicts
 {'kind': 'batch_normalization'}, {'kind': 'dropout', 'rate': 0.5}, ...), loss a
 dict ({'kind': 'sparse_categorical_crossentropy', 'metric':
 'sparse_categorical_accuracy'}) and optimizer a dict ({'kind': 'adam'}).
+
+A DAG: input_width a list (k input slots 0 .. k-1); op i writes slot k + i and
+reads the slots of its 'inputs' (default: the previous slot), all written before
+it; 'shares': j reuses op j's parameters; merge ops 'concatenate' (with
+'blocks'), 'add', 'subtract', 'multiply', 'average', 'maximum', 'minimum', and
+'identity'. loss a list of heads {'slot': s, 'loss': dict or None, 'weight': w}:
+then x, y, outputs are lists (one per input / head) and predict returns a list.
 Every call that runs the network releases the GIL.)doc")
       .def(py::init([](py::handle input_width, py::list ops, py::handle loss, py::handle optimizer) {
              NetworkSpec spec;
-             spec.input_width = integer_in(input_width, "input_width", 1, (int64_t(1) << 31) - 1);
+             spec.input_widths = parse_input_widths(input_width, &spec.listed_inputs);
              if (ops.size() == 0) throw py::value_error("ops must list at least one op");
              for (size_t i = 0; i < ops.size(); ++i) spec.ops.push_back(parse_op(ops[i], int(i)));
-             spec.loss = parse_loss(loss);
+             spec.heads = parse_heads(loss, &spec.listed_heads);
              spec.optimizer = parse_optimizer(optimizer);
              try {
                return std::make_unique<Network>(spec);
              } catch (std::bad_alloc&) {
-               std::string widths = std::to_string(spec.input_width);
+               std::string widths = std::to_string(spec.input_widths[0]);
                for (const OpSpec& op : spec.ops) {
                  if (op.kind == OpKind::Dense) widths += " -> " + std::to_string(op.units);
                }
@@ -144,8 +100,25 @@ Every call that runs the network releases the GIL.)doc")
              }
            }),
            py::arg("input_width"), py::arg("ops"), py::arg("loss"), py::arg("optimizer"))
-      .def_property_readonly("input_width", [](Network& n) { return n.spec().input_width; })
-      .def_property_readonly("output_width", [](Network& n) { return n.output_width(); })
+      .def_property_readonly("input_width", [](Network& n) { return n.spec().input_widths[0]; },
+                             "The width of input slot 0.")
+      .def_property_readonly(
+          "input_widths",
+          [](Network& n) {
+            py::list widths;
+            for (int64_t w : n.spec().input_widths) widths.append(w);
+            return widths;
+          },
+                             "The width of each input slot.")
+      .def_property_readonly("output_width", [](Network& n) { return n.output_width(0); }, "Head 0's width.")
+      .def_property_readonly(
+          "output_widths",
+          [](Network& n) {
+            py::list widths;
+            for (int h = 0; h < n.heads(); ++h) widths.append(n.output_width(h));
+            return widths;
+          },
+          "The width of each head's slot, in head order.")
       .def_property(
           "iterations", [](Network& n) { return n.iterations; },
           [](Network& n, py::handle v) { n.iterations = integer_in(v, "iterations", 0, int64_t(1) << 62); },
@@ -168,7 +141,8 @@ Every call that runs the network releases the GIL.)doc")
             static const char* names[StepProfile::kParts] = {
                 "dense", "batch_normalization", "activation", "prelu", "rrelu", "dropout",
                 "alpha_dropout", "normalization", "rescaling", "gaussian_noise", "gaussian_dropout",
-                "activity_regularization", "layer_normalization", "loss", "optimizer", "other"};
+                "activity_regularization", "layer_normalization", "concatenate", "add", "subtract", "multiply",
+                "average", "maximum", "minimum", "identity", "loss", "optimizer", "other"};
             py::dict d;
             for (int i = 0; i < StepProfile::kParts; ++i) d[names[i]] = net.profile.seconds[i];
             d["steps"] = net.profile.steps;
@@ -183,21 +157,27 @@ Every call that runs the network releases the GIL.)doc")
           "Nadam's running product of momentum coefficients (state, for exact resumption).")
       .def(
           "train_step",
-          [](Network& net, py::handle x, py::handle y, py::handle learning_rate, py::handle sample_weight) {
+          [](Network& net, py::handle x, py::handle y, py::handle learning_rate, py::handle sample_weight,
+             py::handle head_losses) {
             const Batch b = batch_of(net, x, y, sample_weight);
             const float lr = float(finite_number(learning_rate, "learning_rate"));
-            const BatchResult r = locked(net, [&] { return net.train_step(b.x.data(), b.y, b.rows(), lr); });
-            return result_tuple(r, b.y.weights != nullptr);
+            double* per_head = head_loss_buffer(head_losses, {net.heads()});
+            const BatchResult r =
+                locked(net, [&] { return net.train_step(b.x.data.data(), b.y.data(), b.rows(), lr, per_head); });
+            return result_tuple(r, b.weighted());
           },
           py::arg("x"), py::arg("y"), py::arg("learning_rate"), py::arg("sample_weight") = py::none(),
+          py::arg("head_losses") = py::none(),
           "One step (forward, loss, backward, update) on a batch; returns (loss, hits), and the weighted "
-          "hits Σ w·hit third when sample_weight is given (loss = Σ w·L / rows, as Keras).")
+          "hits Σ w·hit third when sample_weight is given (loss = Σ w·L / rows, as Keras; with several "
+          "heads Σ weight·loss, hits of head 0). head_losses, float64 (heads,), receives each head's "
+          "unweighted loss.")
       .def(
           "train_batches",
           [](Network& net, py::handle x, py::handle y, py::handle order, py::handle batch_size,
-             py::handle learning_rates, py::handle sample_weight, py::handle outputs) {
+             py::handle learning_rates, py::handle sample_weight, py::handle outputs, py::handle head_losses) {
             const Batch data = batch_of(net, x, y, sample_weight);
-            const bool weighted = data.y.weights != nullptr;
+            const bool weighted = data.weighted();
             const int64_t rows = data.rows();
             const py::array_t<int64_t> idx = indices(order, "order");
             const int64_t n = idx.shape(0);
@@ -213,7 +193,8 @@ Every call that runs the network releases the GIL.)doc")
             for (int64_t b = 0; b < batches; ++b) {
               if (!std::isfinite(lrs.data()[b])) throw py::value_error("learning_rates must be finite");
             }
-            float* out = output_buffer(outputs, "outputs", n, net.output_width());
+            const std::vector<float*> out = output_buffers(net, outputs, n);
+            double* per_head = head_loss_buffer(head_losses, {batches, net.heads()});
             py::array_t<double> losses(batches), hits(batches), weighted_hits(weighted ? batches : 0);
             // Ctrl-C is noticed between batches (at most every 50 ms), so the
             // weights and the optimizer state stay those of a whole step.
@@ -228,9 +209,10 @@ Every call that runs the network releases the GIL.)doc")
               return signalled;
             };
             const int64_t done = locked(net, [&] {
-              return net.train_batches(data.x.data(), data.y, idx.data(), n, bs, lrs.data(), losses.mutable_data(),
-                                       hits.mutable_data(), weighted ? weighted_hits.mutable_data() : nullptr,
-                                       interrupted, out);
+              return net.train_batches(data.x.data.data(), data.y.data(), idx.data(), n, bs, lrs.data(),
+                                       losses.mutable_data(), hits.mutable_data(),
+                                       weighted ? weighted_hits.mutable_data() : nullptr, interrupted, out.data(),
+                                       per_head);
             });
             if (signalled) throw py::error_already_set();  // KeyboardInterrupt, after `done` whole steps
             (void)done;
@@ -238,44 +220,52 @@ Every call that runs the network releases the GIL.)doc")
             return py::tuple(py::make_tuple(losses, hits));
           },
           py::arg("x"), py::arg("y"), py::arg("order"), py::arg("batch_size"), py::arg("learning_rates"),
-          py::arg("sample_weight") = py::none(), py::arg("outputs") = py::none(),
+          py::arg("sample_weight") = py::none(), py::arg("outputs") = py::none(), py::arg("head_losses") = py::none(),
           "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits), "
           "and the per-batch weighted hits third when sample_weight (one weight per row of x) is given. "
-          "outputs, a float32 (len(order), output_width) array, receives the training outputs of each row "
-          "(row i: the sample order[i]), for metrics computed in Python.")
+          "outputs, a float32 (len(order), output_width) array (a list, one per head), receives the training "
+          "outputs of each row (row i: the sample order[i]), for metrics computed in Python. head_losses, "
+          "float64 (batches, heads), receives each batch's unweighted loss per head.")
       .def(
           "evaluate",
           [](Network& net, py::handle x, py::handle y, py::handle batch_size, py::handle sample_weight,
-             py::handle outputs) {
+             py::handle outputs, py::handle head_losses) {
             const Batch b = batch_of(net, x, y, sample_weight);
             const int64_t bs = batch_size_of(batch_size, b.rows());
-            float* out = output_buffer(outputs, "outputs", b.rows(), net.output_width());
-            const BatchResult r = locked(net, [&] { return net.evaluate(b.x.data(), b.y, b.rows(), bs, out); });
-            return result_tuple(r, b.y.weights != nullptr);
+            const std::vector<float*> out = output_buffers(net, outputs, b.rows());
+            double* per_head = head_loss_buffer(head_losses, {net.heads()});
+            const BatchResult r = locked(net, [&] {
+              return net.evaluate(b.x.data.data(), b.y.data(), b.rows(), bs, out.data(), per_head);
+            });
+            return result_tuple(r, b.weighted());
           },
           py::arg("x"), py::arg("y"), py::arg("batch_size") = py::none(), py::arg("sample_weight") = py::none(),
-          py::arg("outputs") = py::none(),
+          py::arg("outputs") = py::none(), py::arg("head_losses") = py::none(),
           "Inference-mode loss (mean, plus penalties) and total hits; the weighted hits third when "
-          "sample_weight is given. outputs, a float32 (rows, output_width) array, receives the outputs of "
-          "the same pass.")
+          "sample_weight is given. outputs, a float32 (rows, output_width) array (a list, one per head), "
+          "receives the outputs of the same pass; head_losses, float64 (heads,), each head's mean loss.")
       .def(
           "predict",
           [](Network& net, py::handle x, py::handle batch_size, bool training, py::handle random_stream) {
-            auto X = matrix(x, "x", -1, net.spec().input_width);
-            const int64_t rows = X.shape(0), bs = batch_size_of(batch_size, rows);
+            const Inputs X = inputs_of(net, x);
+            const int64_t rows = X.rows(), bs = batch_size_of(batch_size, rows);
             const uint64_t stream = uint64_t(integer_in(random_stream, "random_stream", 0,
                                                         std::numeric_limits<int64_t>::max()));
-            py::array_t<float> out = new_array({rows, net.output_width()});
-            float* o = out.mutable_data();
+            std::vector<py::array_t<float>> out;
+            std::vector<float*> o;
+            for (int h = 0; h < net.heads(); ++h) {
+              out.push_back(new_array({rows, net.output_width(h)}));
+              o.push_back(out.back().mutable_data());
+            }
             locked(net, [&] {
               if (training) {
-                net.predict_training(o, X.data(), rows, bs, stream);
+                net.predict_training(o.data(), X.data.data(), rows, bs, stream);
               } else {
-                net.predict(o, X.data(), rows, bs);
+                net.predict(o.data(), X.data.data(), rows, bs);
               }
               return 0;
             });
-            return out;
+            return per_head(net, out);
           },
           py::arg("x"), py::arg("batch_size") = py::none(), py::arg("training") = false,
           py::arg("random_stream") = 0,
@@ -285,20 +275,23 @@ Every call that runs the network releases the GIL.)doc")
           "compute_gradients",
           [](Network& net, py::handle x, py::handle y, py::handle sample_weight) {
             const Batch b = batch_of(net, x, y, sample_weight);
-            return locked(net, [&] { return net.compute_gradients(b.x.data(), b.y, b.rows()); });
+            return locked(net, [&] { return net.compute_gradients(b.x.data.data(), b.y.data(), b.rows()); });
           },
           py::arg("x"), py::arg("y"), py::arg("sample_weight") = py::none(),
           "Training-mode loss and gradients of the next step, without updating anything.")
       .def(
           "training_output",
           [](Network& net) {
-            py::array_t<float> out = new_array({net.last_train_rows, net.output_width()});
-            float* o = out.mutable_data();
+            std::vector<py::array_t<float>> out;
+            for (int h = 0; h < net.heads(); ++h) out.push_back(new_array({net.last_train_rows, net.output_width(h)}));
             locked(net, [&] {
-              std::copy(net.training_output(), net.training_output() + net.last_train_rows * net.output_width(), o);
+              for (int h = 0; h < net.heads(); ++h) {
+                const float* from = net.training_output(h);
+                std::copy(from, from + net.last_train_rows * net.output_width(h), out[size_t(h)].mutable_data());
+              }
               return 0;
             });
-            return out;
+            return per_head(net, out);
           },
           "A copy of the outputs of the last training step (training mode), for metrics computed in Python.")
       .def(

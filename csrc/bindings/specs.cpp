@@ -137,12 +137,14 @@ OpSpec parse_op(py::handle obj, int index) {
       {"gaussian_dropout", OpKind::GaussianDropout},
       {"activity_regularization", OpKind::ActivityRegularization},
       {"layer_normalization", OpKind::LayerNorm},
+      {"concatenate", OpKind::Concatenate}, {"add", OpKind::Add}, {"subtract", OpKind::Subtract},
+      {"multiply", OpKind::Multiply}, {"average", OpKind::Average}, {"maximum", OpKind::Maximum},
+      {"minimum", OpKind::Minimum}, {"identity", OpKind::Identity},
   };
   Settings s(obj, "ops[" + std::to_string(index) + "]");
   OpSpec op;
   op.kind = lookup(kinds, s.string("kind", ""), "op kind");
-  op.input = int(s.integer("input", -1, -1, kMaxWidth));
-  op.output = int(s.integer("output", -1, -1, kMaxWidth));
+  read_graph_keys(s, &op);  // inputs, shares, blocks (specs_graph.cpp)
   op.trainable = s.flag("trainable", true);
   switch (op.kind) {
     case OpKind::Dense:
@@ -209,6 +211,8 @@ OpSpec parse_op(py::handle obj, int index) {
     case OpKind::ActivityRegularization:
       op.l1 = s.number("l1", 0.0, 0.0, kInf);
       op.l2 = s.number("l2", 0.0, 0.0, kInf);
+      break;
+    default:  // the merge ops and identity: no settings but their graph keys
       break;
     case OpKind::LayerNorm:
       op.epsilon = s.number("epsilon", 1e-3, 0.0, kInf);

@@ -6,21 +6,19 @@
 
 namespace fastdnn {
 
-NetworkLoss::NetworkLoss(const LossSpec& spec, const std::vector<std::unique_ptr<Op>>& ops)
+NetworkLoss::NetworkLoss(const LossSpec& spec, int slot, const Op* producer, bool fusable)
     : spec_(spec) {
-  const Op& last = *ops.back();
   const bool crossentropy = spec.kind == LossKind::SparseCategoricalCrossentropy ||
                             spec.kind == LossKind::CategoricalCrossentropy;
   const Activation expected = crossentropy ? Activation::Softmax : Activation::Sigmoid;
-  fused_ = !spec.from_logits && last.spec.kind == OpKind::Activation &&
-           last.spec.activation == expected &&
+  fused_ = fusable && producer && !spec.from_logits && producer->spec.kind == OpKind::Activation &&
+           producer->spec.activation == expected &&
            (crossentropy || spec.kind == LossKind::BinaryCrossentropy);
-  grad_slot_ = fused_ ? last.spec.input : last.spec.output;
+  grad_slot_ = fused_ ? producer->spec.input : slot;
 }
 
-double NetworkLoss::compute(Workspace& ws, const Targets& y, int64_t rows, bool with_grad) const {
+double NetworkLoss::compute(Workspace& ws, const Targets& y, int64_t rows, float* grad) const {
   const float* in = ws.in(grad_slot_);
-  float* grad = with_grad ? ws.grad(grad_slot_) : nullptr;
   const int64_t C = ws.width(grad_slot_);
   const bool logits = fused_ || spec_.from_logits;
   const float* t = y.values;

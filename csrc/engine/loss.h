@@ -1,6 +1,7 @@
-// The network's loss and accuracy metric, and the softmax/sigmoid fusion:
-// when the last op applies softmax (sigmoid) and the loss is a cross-entropy on
-// probabilities, the loss reads the logits instead, as Keras' TF backend does.
+// A loss head's loss and accuracy metric, and the softmax/sigmoid fusion:
+// when the op producing the head's slot applies softmax (sigmoid), the loss is a
+// cross-entropy on probabilities and the graph allows it (engine/graph.h), the loss
+// reads the logits instead, as Keras' TF backend does.
 // The gradient is the same (tests/test_losses.py checks it), without the
 // clipping at 1e-7 that stalls a confidently wrong prediction.
 #pragma once
@@ -59,16 +60,19 @@ struct Hits {
 
 class NetworkLoss {
  public:
-  NetworkLoss(const LossSpec& spec, const std::vector<std::unique_ptr<Op>>& ops);
+  // The loss on `slot`, written by `producer` (null: an input slot); `fusable`: the
+  // graph lets the loss absorb the producer (no other reader of either slot).
+  NetworkLoss(const LossSpec& spec, int slot, const Op* producer, bool fusable);
 
   // Mean loss over the batch (Σ w·L / rows with weights); writes its gradient
-  // into ws.grad(grad_slot()) when asked.
-  double compute(Workspace& ws, const Targets& y, int64_t rows, bool with_grad) const;
+  // with respect to slot grad_slot() into `grad` unless null.
+  double compute(Workspace& ws, const Targets& y, int64_t rows, float* grad) const;
   // Accuracy hits of the network's output against y (and weighted, when y has weights).
   Hits hits(const float* output, const Targets& y, int64_t rows, int64_t width) const;
 
   int grad_slot() const { return grad_slot_; }
-  bool fused() const { return fused_; }  // the last op's backward is part of the loss
+  bool fused() const { return fused_; }  // the producer's backward is part of the loss
+  const LossSpec& spec() const { return spec_; }
 
  private:
   double count_hits(const float* output, const Targets& y, int64_t rows, int64_t width) const;

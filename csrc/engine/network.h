@@ -6,8 +6,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
+#include "engine/graph.h"
 #include "engine/loss.h"
 #include "engine/op.h"
 #include "engine/optimizer.h"
@@ -15,11 +17,14 @@
 
 namespace fastdnn {
 
+// k = input_widths.size() input slots, then one slot per op; heads read slots.
 struct NetworkSpec {
-  int64_t input_width = 0;
+  std::vector<int64_t> input_widths;
   std::vector<OpSpec> ops;
-  LossSpec loss;
+  std::vector<HeadSpec> heads;
   OptimizerSpec optimizer;
+  // Given as lists (Python then passes and gets lists, one entry per input / head).
+  bool listed_inputs = false, listed_heads = false;
 };
 
 // Where a training step's time goes, when profiling is on: one counter per op
@@ -38,8 +43,11 @@ struct StepProfile {
 // checks the whole training data with it (through the bindings) before any step.
 void require_finite(const char* what, const float* x, int64_t rows, int64_t width);
 
+// Below, x holds one batch pointer per input slot, y one Targets per head (any for a
+// head without loss; every head's weights are the same per-row weights), and
+// outputs / out one buffer per head (null entries: not wanted).
 struct BatchResult {
-  double loss = 0.0;  // mean over the rows, plus the regularization penalty
+  double loss = 0.0;  // Σ_h weight_h·loss_h (each a mean over the rows), plus the regularization penalty
   double hits = 0.0;  // accuracy hits (the metric's count, not a fraction)
   double weighted_hits = 0.0;  // Σ w·hit over the rows, when the targets have weights
 };
@@ -49,45 +57,52 @@ class Network {
   explicit Network(const NetworkSpec& spec);
 
   // One optimizer step on a batch: forward (training), loss, backward, update.
-  BatchResult train_step(const float* x, const Targets& y, int64_t rows, float learning_rate);
+  // head_losses (unless null) receives each head's unweighted loss (0 without a loss).
+  BatchResult train_step(const float* const* x, const Targets* y, int64_t rows, float learning_rate,
+                         double* head_losses = nullptr);
 
   // Steps over the rows `order[0..n)` of (x, y) in batches of `batch_size`, with
   // learning_rates[b] for batch b; losses/hits (and weighted_hits, when y has
-  // weights) receive each batch's result. y's weights are gathered by `order`
-  // like its labels. Unless null, outputs (n, output_width) receives each batch's
+  // weights; head_losses, (batches, heads), unless null) receive each batch's result.
+  // y's weights are gathered by `order` like its labels. Unless null, outputs[h]
+  // (n, output_width(h)) receives each batch's
   // training outputs (the forward pass the step trained on, dropout active) at the
   // rows of its positions in `order`: what Python's stateful metrics see, for a
   // whole epoch in one call. `interrupted` is polled between batches; returns the
   // number of batches run.
-  int64_t train_batches(const float* x, const Targets& y, const int64_t* order, int64_t n,
+  int64_t train_batches(const float* const* x, const Targets* y, const int64_t* order, int64_t n,
                         int64_t batch_size, const float* learning_rates, double* losses,
                         double* hits, double* weighted_hits,
-                        const std::function<bool()>& interrupted, float* outputs = nullptr);
+                        const std::function<bool()>& interrupted, float* const* outputs = nullptr,
+                        double* head_losses = nullptr);
 
   // Inference mode over all rows in chunks of batch_size: the mean loss (plus
   // penalty; Σ w·L / rows with weights) and the total hits (and weighted hits);
-  // unless null, outputs (rows, output_width) receives the outputs of the same
-  // pass (for metrics computed in Python).
-  BatchResult evaluate(const float* x, const Targets& y, int64_t rows, int64_t batch_size,
-                       float* outputs = nullptr);
-  void predict(float* out, const float* x, int64_t rows, int64_t batch_size);
+  // unless null, outputs[h] (rows, output_width(h)) receives the outputs of the same
+  // pass (for metrics computed in Python), and head_losses each head's mean loss.
+  BatchResult evaluate(const float* const* x, const Targets* y, int64_t rows, int64_t batch_size,
+                       float* const* outputs = nullptr, double* head_losses = nullptr);
+  void predict(float* const* out, const float* const* x, int64_t rows, int64_t batch_size);
   // The forward pass in training mode (dropout active, batch statistics) with nothing
   // updated, as Keras' model(x, training=True): Monte Carlo dropout. The random draws
   // come from `random_stream`, a stream apart from every training step's.
-  void predict_training(float* out, const float* x, int64_t rows, int64_t batch_size, uint64_t random_stream);
+  void predict_training(float* const* out, const float* const* x, int64_t rows, int64_t batch_size,
+                        uint64_t random_stream);
 
   // Forward in training mode (without moving the statistics) and backward, but
   // no update: the gradients of the next step, readable in params().
-  double compute_gradients(const float* x, const Targets& y, int64_t rows);
+  double compute_gradients(const float* const* x, const Targets* y, int64_t rows);
 
-  // The outputs of the last training forward pass: (last_train_rows, output_width).
-  const float* training_output() const { return train_ws_->in(train_ws_->slots() - 1); }
+  // Head h's outputs of the last training forward pass: (last_train_rows, output_width(h)).
+  const float* training_output(int h = 0) const { return train_ws_->in(spec_.heads[size_t(h)].slot); }
   int64_t last_train_rows = 0;
 
   ParamStore& params() { return params_; }
   Optimizer& optimizer() { return *optimizer_; }
   const NetworkSpec& spec() const { return spec_; }
-  int64_t output_width() const { return widths_.back(); }
+  int inputs() const { return int(spec_.input_widths.size()); }
+  int heads() const { return int(spec_.heads.size()); }
+  int64_t output_width(int h = 0) const { return widths_[size_t(spec_.heads[size_t(h)].slot)]; }
   int64_t iterations = 0;  // optimizer steps taken; also keys the random streams
   double step_seconds = 0.0;  // wall time spent inside train_step, to measure what lies outside it
   bool profiling = false;     // time each part of train_step into `profile` (a clock read per op)
@@ -100,9 +115,13 @@ class Network {
   void forward(Workspace& ws, const Pass& pass);
   // out (rows, output_width) = the forward pass over x in chunks of batch_size, nothing updated;
   // in training mode chunk r0 draws from stream + r0.
-  void forward_in_chunks(Workspace& ws, float* out, const float* x, int64_t rows, int64_t batch_size,
-                         bool training, uint64_t stream);
+  void forward_in_chunks(Workspace& ws, float* const* out, const float* const* x, int64_t rows,
+                         int64_t batch_size, bool training, uint64_t stream);
+  // Σ_h weight_h·loss_h; with_grad: each head's gradient, times its weight, into its slot.
+  double compute_loss(Workspace& ws, const Targets* y, int64_t rows, bool with_grad, double* head_losses);
+  Hits head_hits(Workspace& ws, const Targets* y, int64_t rows) const;  // head 0's metric
   void backward(Workspace& ws, const Pass& pass);
+  void build_parameters();  // declares, allocates and binds; aliases shared ops' values
   double penalty(bool add_gradients);
   double activity_penalty() const;  // the ops' loss penalties of the last forward, summed
   void prepare_training(int64_t rows);
@@ -112,11 +131,23 @@ class Network {
   std::vector<int64_t> widths_;
   ParamStore params_;
   std::unique_ptr<Optimizer> optimizer_;
-  std::unique_ptr<NetworkLoss> loss_;
+  std::vector<std::unique_ptr<NetworkLoss>> losses_;  // per head; null: no loss
+  BackwardPlan plan_;
+  // Ops that share another op's parameters declare theirs here: values alias the owner's,
+  // gradients are their own, added to the owner's after each backward.
+  ParamStore shared_params_;
+  std::vector<std::pair<int, int>> shared_grads_;  // (owner's id in params_, id in shared_params_)
+  std::vector<std::pair<float*, int64_t>> idle_grads_;  // parameter gradients of ops whose backward never runs
+  AlignedBuffer grad_scratch_;  // a reader's part of a gradient another reader wrote first
+  int64_t widest_slot_ = 0;
   std::unique_ptr<Workspace> train_ws_, infer_ws_;
   int64_t train_rows_ = 0, infer_rows_ = 0;   // capacity of each workspace
-  AlignedBuffer gathered_x_, gathered_values_, gathered_weights_;  // a shuffled batch (train_batches)
-  std::vector<int32_t> gathered_labels_;
+  // A shuffled batch (train_batches): per input slot, per head.
+  std::vector<AlignedBuffer> gathered_x_, gathered_values_;
+  std::vector<std::vector<int32_t>> gathered_labels_;
+  AlignedBuffer gathered_weights_;
+  std::vector<const float*> gathered_x_pointers_;
+  std::vector<Targets> batch_targets_;
   bool train_step_running_ = false;
 };
 

@@ -17,8 +17,18 @@ std::unique_ptr<Op> make_op(const OpSpec& spec) {
     case OpKind::GaussianDropout: return make_gaussian_noise(spec);
     case OpKind::ActivityRegularization: return make_activity_regularization(spec);
     case OpKind::LayerNorm: return make_layernorm(spec);
+    case OpKind::Concatenate:
+    case OpKind::Add:
+    case OpKind::Subtract:
+    case OpKind::Multiply:
+    case OpKind::Average:
+    case OpKind::Maximum:
+    case OpKind::Minimum: return make_merge(spec);
+    case OpKind::Identity: return make_identity(spec);
   }
   return nullptr;
 }
+
+bool is_merge(OpKind kind) { return kind >= OpKind::Concatenate && kind <= OpKind::Minimum; }
 
 }  // namespace fastdnn

@@ -35,12 +35,18 @@ void ParamStore::allocate() {
 
 float* ParamStore::value(int id) {
   const ParamInfo& p = infos_.at(id);
+  if (!aliases_.empty() && aliases_[size_t(id)]) return aliases_[size_t(id)];
   return (p.trainable ? trainable_.data() : state_.data()) + p.offset;
 }
 
 float* ParamStore::grad(int id) {
   const ParamInfo& p = infos_.at(id);
   return p.trainable ? grads_.data() + p.offset : nullptr;
+}
+
+void ParamStore::alias(int id, float* values) {
+  aliases_.resize(infos_.size(), nullptr);
+  aliases_.at(size_t(id)) = values;
 }
 
 void ParamStore::apply_constraints() {

@@ -45,6 +45,9 @@ class ParamStore {
 
   float* value(int id);
   float* grad(int id);  // null for a non-trainable tensor
+  // From now on value(id) is `values` (another store's tensor): a shared layer's second
+  // application reads its owner's values and keeps its own gradient.
+  void alias(int id, float* values);
   // Projects every trainable tensor that has a constraint (after an optimizer step, as Keras).
   void apply_constraints();
   const std::vector<ParamInfo>& infos() const { return infos_; }
@@ -55,6 +58,7 @@ class ParamStore {
 
  private:
   std::vector<ParamInfo> infos_;
+  std::vector<float*> aliases_;  // per id, or empty: no aliases
   AlignedBuffer trainable_, grads_, state_;
   int64_t trainable_size_ = 0, state_size_ = 0;
 };
