@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fastdnn.datasets import _dataset, fashion_mnist, mnist
+from fastdnn.datasets import _dataset, california_housing, fashion_mnist, mnist
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DOWNLOAD = os.environ.get("FASTDNN_TEST_DOWNLOAD") == "1"
@@ -29,12 +29,15 @@ FORMAT_NOTE = "fastdnn writes"  # the start of fastdnn's warning that a .keras f
 def require(module):
     """Skips unless `module`'s data set loads without the network, or downloads are allowed
     (then it is fetched and cached here, once, before the example runs)."""
-    cached = os.path.isfile(os.path.join(_dataset.datasets_folder(), module.DATASET.name + ".npz"))
+    name = "california_housing" if module is california_housing else module.DATASET.name
+    cached = os.path.isfile(os.path.join(_dataset.datasets_folder(), name + ".npz"))
     in_system_folder = module is fashion_mnist and os.path.isdir(fashion_mnist.SYSTEM_FOLDER)
     if not (cached or in_system_folder):
         if not DOWNLOAD:
             pytest.skip(f"{module.DATASET.name} is not cached in {_dataset.datasets_folder()}; "
                         "set FASTDNN_TEST_DOWNLOAD=1 to let the test fetch it")
+        if module is california_housing:
+            pytest.importorskip("brotli", reason="California housing's registry copy is Brotli-compressed")
         module.load_data()
 
 
@@ -126,6 +129,26 @@ def test_optimizers(tmp_path):
     assert_pngs(tmp_path, "validation_accuracy.png")
 
 
+def check_test_mses(output, below):
+    """Every 'test MSE X' the example printed, each checked to be below `below`."""
+    mses = [float(value) for value in re.findall(r"test MSE ([0-9.]+|nan)", output)]
+    assert mses, f"no test MSE printed:\n{output}"
+    assert max(mses) < below, f"test MSEs {mses}, expected all below {below}:\n{output}"
+    return mses
+
+
+def test_california_housing(tmp_path):
+    require(california_housing)
+    require_matplotlib()
+    output = run_example("california_housing.py", tmp_path, "--epochs", "5")
+    assert len(check_test_mses(output, below=0.6)) == 5  # 0.35 to 0.45 after five epochs; the mean predictor 1.3
+    assert "Connected to" in output  # the functional models' summaries
+    assert_pngs(tmp_path, *(f"{name}.png" for name in CALIFORNIA_PROGRAMS))
+
+
+CALIFORNIA_PROGRAMS = ["regression", "functional", "subclassed", "multi_input", "multi_output"]
+
+
 def test_overfitting(tmp_path):
     require(mnist)
     require_matplotlib()
@@ -142,6 +165,7 @@ EXAMPLE_RUNS = [
     ("optimizers.py", fashion_mnist, ("--train-size", "5000"), ["validation_accuracy.png"]),
     ("overfitting.py", mnist, (), ["curves.png", "weights.png"]),
     ("activations.py", None, (), ["activations.png"]),
+    ("california_housing.py", california_housing, ("--epochs", "5"), [f"{n}.png" for n in CALIFORNIA_PROGRAMS]),
 ]
 
 
@@ -156,7 +180,9 @@ def test_example_runs_without_the_optional_extras(tmp_path, script, dataset, arg
         require(dataset)
     out = tmp_path / "out"
     output = run_example(script, out, *args, unimportable=("matplotlib", "tensorboardX"))
-    if dataset is not None:
+    if dataset is california_housing:
+        check_test_mses(output, below=0.6)
+    elif dataset is not None:
         check_test_accuracies(output, above=0.5)
     skipped = [line for line in output.splitlines() if line.startswith("plots skipped")]
     assert skipped == [f"plots skipped, matplotlib is not installed: {', '.join(plots)}; "

@@ -261,7 +261,7 @@ Every call that runs the network releases the GIL.)doc")
               if (training) {
                 net.predict_training(o.data(), X.data.data(), rows, bs, stream);
               } else {
-                net.predict(o.data(), X.data.data(), rows, bs);
+                net.predict(o.data(), X.data.data(), rows, bs, stream);
               }
               return 0;
             });
@@ -270,7 +270,8 @@ Every call that runs the network releases the GIL.)doc")
           py::arg("x"), py::arg("batch_size") = py::none(), py::arg("training") = false,
           py::arg("random_stream") = 0,
           "Outputs, (rows, output_width): in inference mode, or with training=True in training mode "
-          "(dropout active, batch statistics, nothing updated; draws from random_stream).")
+          "(dropout active, batch statistics, nothing updated; draws from random_stream). In inference "
+          "mode a non-zero random_stream feeds the ops fixed in training mode (MC Dropout).")
       .def(
           "compute_gradients",
           [](Network& net, py::handle x, py::handle y, py::handle sample_weight) {

@@ -146,6 +146,7 @@ OpSpec parse_op(py::handle obj, int index) {
   op.kind = lookup(kinds, s.string("kind", ""), "op kind");
   read_graph_keys(s, &op);  // inputs, shares, blocks (specs_graph.cpp)
   op.trainable = s.flag("trainable", true);
+  if (s.has("training")) op.fixed_training = s.flag("training", false) ? 1 : 0;
   switch (op.kind) {
     case OpKind::Dense:
       if (!s.has("units")) throw py::value_error(s.name("units") + " is required for a dense op");

@@ -57,7 +57,22 @@ double* Network::part(int index) {
 void Network::forward(Workspace& ws, const Pass& pass) {
   for (auto& op : ops_) {
     PartTimer timer(part(int(op->spec.kind)));
-    op->forward(ws, pass);
+    if (op->spec.fixed_training < 0) {
+      op->forward(ws, pass);
+      continue;
+    }
+    Pass fixed = pass;
+    fixed.training = op->spec.fixed_training == 1;
+    op->forward(ws, fixed);
+  }
+}
+
+void Network::reserve_inference(int64_t rows) {
+  if (rows <= infer_rows_) return;
+  infer_ws_->reserve(infer_rows_ = rows);
+  // An op fixed in training mode (MC Dropout) keeps its mask in inference passes too.
+  for (auto& op : ops_) {
+    if (op->spec.fixed_training == 1) op->reserve(rows);
   }
 }
 
@@ -243,7 +258,7 @@ int64_t Network::train_batches(const float* const* x, const Targets* y, const in
 BatchResult Network::evaluate(const float* const* x, const Targets* y, int64_t rows, int64_t batch_size,
                               float* const* outputs, double* head_losses) {
   Workspace& ws = *infer_ws_;
-  if (std::min(rows, batch_size) > infer_rows_) ws.reserve(infer_rows_ = std::min(rows, batch_size));
+  reserve_inference(std::min(rows, batch_size));
   const size_t k = size_t(inputs()), heads_n = size_t(heads());
   std::vector<const float*> xb(k);
   std::vector<Targets> yb(heads_n);
@@ -255,7 +270,7 @@ BatchResult Network::evaluate(const float* const* x, const Targets* y, int64_t r
     for (size_t s = 0; s < k; ++s) xb[s] = x[s] + r0 * spec_.input_widths[s];
     for (size_t h = 0; h < heads_n; ++h) yb[h] = y[h].rows_from(r0);
     ws.set_inputs(xb.data());
-    forward(ws, Pass{b, false, false, uint64_t(iterations)});
+    forward(ws, Pass{b, false, false, uint64_t(iterations) + uint64_t(r0)});
     loss_sum += compute_loss(ws, yb.data(), b, false, batch_head_losses.data()) * double(b) + activity_penalty();
     for (size_t h = 0; h < heads_n; ++h) head_sums[h] += batch_head_losses[h] * double(b);
     const Hits h = head_hits(ws, yb.data(), b);
@@ -279,7 +294,8 @@ void Network::forward_in_chunks(Workspace& ws, float* const* out, const float* c
     const int64_t b = std::min(batch_size, rows - r0);
     for (int s = 0; s < inputs(); ++s) xb[size_t(s)] = x[s] + r0 * spec_.input_widths[size_t(s)];
     ws.set_inputs(xb.data());
-    forward(ws, Pass{b, training, false, training ? stream + uint64_t(r0) : stream});
+    // Each chunk draws apart (dropout in training, or an op fixed in training mode).
+    forward(ws, Pass{b, training, false, stream + uint64_t(r0)});
     for (int h = 0; h < heads(); ++h) {
       const int64_t width = output_width(h);
       std::memcpy(out[h] + r0 * width, ws.in(spec_.heads[size_t(h)].slot), sizeof(float) * size_t(b * width));
@@ -287,9 +303,13 @@ void Network::forward_in_chunks(Workspace& ws, float* const* out, const float* c
   }
 }
 
-void Network::predict(float* const* out, const float* const* x, int64_t rows, int64_t batch_size) {
-  if (std::min(rows, batch_size) > infer_rows_) infer_ws_->reserve(infer_rows_ = std::min(rows, batch_size));
-  forward_in_chunks(*infer_ws_, out, x, rows, batch_size, false, uint64_t(iterations));
+void Network::predict(float* const* out, const float* const* x, int64_t rows, int64_t batch_size,
+                      uint64_t random_stream) {
+  reserve_inference(std::min(rows, batch_size));
+  // Only ops fixed in training mode draw in inference; the second-top bit keeps their draws apart
+  // from the training steps' (< 2^62) and from predict_training's (top bit).
+  const uint64_t stream = random_stream ? random_stream | (uint64_t(1) << 62) : uint64_t(iterations);
+  forward_in_chunks(*infer_ws_, out, x, rows, batch_size, false, stream);
 }
 
 void Network::predict_training(float* const* out, const float* const* x, int64_t rows, int64_t batch_size,

@@ -82,7 +82,9 @@ class Network {
   // pass (for metrics computed in Python), and head_losses each head's mean loss.
   BatchResult evaluate(const float* const* x, const Targets* y, int64_t rows, int64_t batch_size,
                        float* const* outputs = nullptr, double* head_losses = nullptr);
-  void predict(float* const* out, const float* const* x, int64_t rows, int64_t batch_size);
+  // random_stream (non-zero): the draws of ops fixed in training mode (MC Dropout), fresh per call.
+  void predict(float* const* out, const float* const* x, int64_t rows, int64_t batch_size,
+               uint64_t random_stream = 0);
   // The forward pass in training mode (dropout active, batch statistics) with nothing
   // updated, as Keras' model(x, training=True): Monte Carlo dropout. The random draws
   // come from `random_stream`, a stream apart from every training step's.
@@ -125,6 +127,7 @@ class Network {
   double penalty(bool add_gradients);
   double activity_penalty() const;  // the ops' loss penalties of the last forward, summed
   void prepare_training(int64_t rows);
+  void reserve_inference(int64_t rows);  // the inference workspace (and fixed-training ops' scratch)
 
   NetworkSpec spec_;
   std::vector<std::unique_ptr<Op>> ops_;

@@ -29,6 +29,7 @@ struct OpSpec {
   int input = -1, output = -1;  // inputs[0] and the slot written (set by the network)
   int shares = -1;              // >= 0: uses the parameters of that earlier op of the same kind
   bool trainable = true;        // false: parameters frozen (BatchNorm also runs in inference mode)
+  int fixed_training = -1;      // 1 (0): always in training (inference) mode, as Keras' call(training=...); -1: the pass's
   // Dense
   int64_t units = 0;
   bool use_bias = true;

@@ -61,12 +61,13 @@ def _attach(variables, net, bind):
             param["value"][...] = variable.value
 
 
-def forward(net, x, training=False):
-    """net's outputs for the (rows, features) float32 batch x, in one batch: in inference mode, or
+def forward(net, x, training=False, draws=None):
+    """net's outputs for the (rows, features) float32 batch x (or list of them), in one batch: in
+    inference mode (`draws`: predict's random_stream argument, for layers fixed in training mode), or
     in training mode with nothing updated and fresh random draws from the global generator."""
     rows = len(x[0]) if isinstance(x, list) else len(x)
     if not training:
-        return net.predict(x, rows)
+        return net.predict(x, rows, **(draws or {}))
     from fastdnn import _random
 
     return net.predict(x, rows, training=True, random_stream=_random.draw_seed())

@@ -12,7 +12,7 @@ import numpy as np
 
 from fastdnn import losses as losses_module
 from fastdnn import metrics as metrics_module
-from fastdnn.models.logs import Tally, keras_logs, metric_fits_loss
+from fastdnn.models.logs import Tally, metric_fits_loss
 
 
 def per_output(value, names, what, allow_none=True):
@@ -92,8 +92,6 @@ class CompiledOutputs:
         if all(o.spec is None for o in self.outputs):
             raise ValueError("compile() got no loss for any output: the model has nothing to train on")
         self.metrics = [m for o in self.outputs for m in o.metrics]
-        if not single:  # the logs' names: <output>_<metric>
-            self.metrics_log_names = {id(m): f"{o.name}_{m.name}" for o in self.outputs for m in o.metrics}
 
     @staticmethod
     def _metric_lists(metrics, names):
@@ -173,4 +171,4 @@ class OutputsTally:
                         logs[f"{o.name}_loss"] = value
                 else:
                     logs[f"{o.name}_{key}"] = value
-        return keras_logs(logs.pop("loss"), None, None, [], []) | dict(sorted(logs.items()))
+        return dict(sorted(logs.items()))  # Keras 3 sorts the logs by name

@@ -237,6 +237,9 @@ class Model(Trainer):
     def _leaf_layers(self):
         return self._require_graph().plan().layers
 
+    def _fixed_training(self):
+        return any(op.get("training") for op in self._require_graph().plan().ops)
+
     def _shaped_outputs(self, out, n):
         return self._require_graph().shaped_outputs(out, n)
 
@@ -248,7 +251,7 @@ class Model(Trainer):
         if _graph.is_symbolic(inputs):
             return _graph.call_layer(self, inputs)
         x = self._prepare_x(inputs)
-        out = _network.forward(self._get_network(), x, training)
+        out = _network.forward(self._get_network(), x, training, self._inference_draws())
         return self._shaped_outputs(out, rows_of(x))
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,

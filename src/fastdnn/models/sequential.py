@@ -202,6 +202,9 @@ class Sequential(Trainer):
             self._stack = ([inputs], [outputs], map_graph([inputs], [outputs])[0])
         return self._stack
 
+    def _fixed_training(self):
+        return self._uses_heads and any(op.get("training") for op in self._stack_plan().ops)
+
     def _leaf_layers(self):
         return self._stack_plan().layers if self._uses_heads else self._layers
 
@@ -217,7 +220,7 @@ class Sequential(Trainer):
         if is_symbolic(inputs):
             return call_layer(self, inputs)
         x = prepare_x(self, inputs)
-        out = _network.forward(self._get_network(), x, training)
+        out = _network.forward(self._get_network(), x, training, self._inference_draws())
         return out.reshape((len(x), *self.output_shape[1:]))
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,

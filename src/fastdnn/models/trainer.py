@@ -462,15 +462,25 @@ class Trainer:
             for b in range(batches):
                 rows = slice(b * batch_size, (b + 1) * batch_size)
                 callback_list.on_predict_batch_begin(b)
-                for o, part in zip(out, as_list(net.predict(take(x, rows), batch_size))):
+                for o, part in zip(out, as_list(net.predict(take(x, rows), batch_size, **self._inference_draws()))):
                     o[rows] = part
                 callback_list.on_predict_batch_end(b, {"outputs": self._engine_form([o[rows] for o in out])})
             out = self._engine_form(out)
         else:  # one engine call; the progress bar hears of the last batch only
-            out = net.predict(x, batch_size)
+            out = net.predict(x, batch_size, **self._inference_draws())
             callback_list.on_predict_batch_end(batches - 1, {"outputs": out})
         callback_list.on_predict_end()
         return self._shaped_outputs(out, n)
+
+    def _inference_draws(self):
+        """predict's random_stream: fresh draws on every call for a model with a layer fixed in training
+        mode (MC Dropout); nothing (and the global generator untouched) otherwise."""
+        from fastdnn import _random
+
+        return {"random_stream": _random.draw_seed()} if self._fixed_training() else {}
+
+    def _fixed_training(self):
+        return False
 
     def _shaped_outputs(self, out, n):
         """The engine's (rows, width) outputs in the model's output shapes (and structure)."""
