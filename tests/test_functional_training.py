@@ -275,3 +275,28 @@ def test_gerons_subclassed_model_trains_with_one_loss_and_two_weights():
     main, aux = model.predict((x[:, :5], x[:, 2:]), verbose=0)
     assert main.shape == aux.shape == (len(x), 1)
     assert model.name == "my_cool_model"
+
+
+def test_a_layer_called_with_training_true_keeps_dropping_out_in_predict():
+    inputs = keras.Input(shape=(400,))
+    model = keras.Model(inputs, keras.layers.Dropout(0.5)(inputs, training=True))
+    x = np.ones((10, 400), np.float32)
+    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    assert 0.4 < np.mean(first == 0) < 0.6 and not np.array_equal(first, second)
+
+
+def test_layers_a_subclass_assigns_in_a_list_are_tracked():
+    class Stack(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = [keras.layers.Dense(4, activation="relu") for _ in range(3)]
+            self.out = keras.layers.Dense(1)
+
+        def call(self, x):
+            for layer in self.hidden:
+                x = layer(x)
+            return self.out(x)
+
+    model = Stack()
+    model.build((None, 5))
+    assert len(model.layers) == 4 and model.count_params() == 24 + 20 + 20 + 5

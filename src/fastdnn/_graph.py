@@ -192,7 +192,7 @@ def map_graph(inputs, outputs):
     return nodes, layers
 
 
-def call_layer(layer, inputs):
+def call_layer(layer, inputs, training=None):
     """`layer` called on symbolic `inputs`: built for their shapes on its first call, checked against
     them on later calls (a shared layer); returns the output tensor of the recorded Node. A model, or
     a layer with its own call(), runs as a subgraph: its call() traced once (see trace_layer)."""
@@ -202,7 +202,7 @@ def call_layer(layer, inputs):
         return _call_subgraph(layer, inputs, trace_layer)
     if hasattr(layer, "_inner_graph"):
         return _call_subgraph(layer, inputs, None)
-    return call_builtin(layer, inputs, None)
+    return call_builtin(layer, inputs, training)
 
 
 def call_builtin(layer, inputs, training):

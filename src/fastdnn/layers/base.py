@@ -209,16 +209,17 @@ class Layer:
                             "layer; to compute on NumPy arrays, call the layer itself: layer(x)")
         return _graph.call_builtin(self, inputs, training)
 
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, training=None):
         """On symbolic tensors (Input(...) and what layers return for them): records the call in
-        the graph and returns the output tensor, as Keras. On a NumPy batch: the layer applied to
+        the graph and returns the output tensor, as Keras; training=True/False there fixes the
+        layer's mode in the model (None: the model's). On a NumPy batch: the layer applied to
         it, in inference mode, or with training=True in training mode with nothing updated (as
         Keras: dropout active, BatchNormalization on the batch's statistics); unlike Keras, it then
         takes and returns NumPy arrays, not backend tensors."""
         from fastdnn import _graph, _network
 
         if _graph.is_symbolic(inputs):
-            return _graph.call_layer(self, inputs)
+            return _graph.call_layer(self, inputs, training)
         require_engine_layer(self)
         if has_own_call(self):
             return _graph.call_eagerly(self, inputs, bool(training))

@@ -53,11 +53,13 @@ class Model(Trainer):
                             "define call()")
 
     def __setattr__(self, name, value):
-        # Keras tracks the layers a subclassed model's __init__ assigns: model.layers lists them.
-        if isinstance(value, (Layer, Model)) and not name.startswith("_"):
+        # Keras tracks the layers a subclassed model's __init__ assigns (alone or in a list or tuple):
+        # model.layers lists them.
+        if not name.startswith("_"):
             tracked = self.__dict__.setdefault("_tracked", [])
-            if not any(value is t for t in tracked):
-                tracked.append(value)
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, (Layer, Model)) and not any(item is t for t in tracked):
+                    tracked.append(item)
         super().__setattr__(name, value)
 
     def call(self, inputs, training=None):
