@@ -22,6 +22,7 @@ import zipfile
 
 import numpy as np
 
+from fastdnn import saving_graph
 from fastdnn._atomic import atomic_write
 
 FORMAT = "fastdnn"
@@ -64,30 +65,19 @@ def _weights_manifest(model):
     return [{"path": w.path, "shape": list(w.shape)} for w in model.weights]
 
 
-def _layer_seeds(model):
-    return {layer.name: layer._engine_seed for layer in model.layers if hasattr(layer, "_engine_seed")}
-
-
 def save_model(model, filepath, overwrite=True):
-    from fastdnn import losses, metrics as metrics_module, optimizers
-
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
     note_suffix(filepath)
-    manifest = {"format": FORMAT, "version": VERSION, "kind": "model", "model": model.get_config(),
-                "layer_seeds": _layer_seeds(model), "weights": _weights_manifest(model)}
+    manifest = {"format": FORMAT, "version": VERSION, "kind": "model", **saving_graph.model_entries(model),
+                "layer_seeds": saving_graph.layer_seeds(model), "weights": _weights_manifest(model)}
     from fastdnn import _random
 
     # Where the shuffling stream stands: training resumed from this file goes on from here.
     manifest["shuffle_state"] = (model._shuffle_generator or _random.generator()).bit_generator.state
     arrays = [(f"weights/{i:04d}.npy", w.value) for i, w in enumerate(model.weights)]
     if model.compiled:
-        loss = model.loss if isinstance(model.loss, str) else losses.serialize(model.loss)
-        metrics = [m if isinstance(m, str) else metrics_module.serialize(m) for m in model._compiled_metrics]
-        manifest["compile"] = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": metrics}
-        if model._compiled_weighted_metrics:
-            manifest["compile"]["weighted_metrics"] = [m if isinstance(m, str) else m.name
-                                                       for m in model._compiled_weighted_metrics]
+        manifest["compile"] = saving_graph.compile_config(model)
         state = _optimizer_state(model)
         if state is not None:
             slots, iterations, u_product = state
@@ -328,8 +318,8 @@ def load_weights(model, filepath):
         archive.close()
 
 
-def load_model(filepath, compile=True):
-    from fastdnn import losses, models, optimizers
+def load_model(filepath, compile=True, custom_objects=None):
+    from fastdnn import optimizers
 
     archive = _Archive(filepath)
     try:
@@ -339,24 +329,17 @@ def load_model(filepath, compile=True):
         arrays = _declared_arrays(archive, with_optimizer=True)
         archive.expect_only(arrays)
         archive.check_headers(arrays)
-        implied = _implied_weight_shapes(m["model"], archive.filepath)
         declared = [arrays[f"weights/{i:04d}.npy"] for i in range(len(m["weights"]))]
-        if implied is not None and implied != declared:
-            raise ValueError(f"{archive.filepath}: its configuration implies {len(implied)} weights of "
-                             f"{sum(int(np.prod(s, dtype=np.int64)) for s in implied)} parameters "
-                             f"({[list(s) for s in implied[:6]]}...), but the file holds {len(declared)} arrays of "
-                             f"{sum(int(np.prod(s, dtype=np.int64)) for s in declared)} "
-                             f"({[list(s) for s in declared[:6]]}...): refused before building anything")
-        model = models.Sequential.from_config(m["model"])
-        for layer in model.layers:
-            if layer.name in m.get("layer_seeds", {}):
-                layer._engine_seed = int(m["layer_seeds"][layer.name])
+        if saving_graph.needs_rebuild(m):  # functional or subclassed: built under a cap on its weights
+            model = saving_graph.rebuild(m, archive.filepath, declared, custom_objects)
+        else:
+            model = _sequential_from(m, archive.filepath, declared)
+        saving_graph.restore_seeds(model, m.get("layer_seeds", {}), archive.filepath)
         _load_weights_into(model, archive)
         if compile and m.get("compile"):
             c = m["compile"]
-            loss = c["loss"] if isinstance(c["loss"], str) else losses.deserialize(c["loss"])
-            model.compile(optimizer=optimizers.deserialize(c["optimizer"]), loss=loss, metrics=c.get("metrics"),
-                          weighted_metrics=c.get("weighted_metrics"))
+            model.compile(optimizer=optimizers.deserialize(c["optimizer"]),
+                          **saving_graph.compile_arguments(c, custom_objects))
             state = m.get("optimizer_state")
             if state:
                 slots = {name: [archive.array(f"optimizer/{name}/{i:04d}.npy", shape) for i, shape in enumerate(shapes)]
@@ -372,6 +355,21 @@ def load_model(filepath, compile=True):
         raise _naming(e, archive.filepath) from None
     finally:
         archive.close()
+
+
+def _sequential_from(m, filepath, declared):
+    """A plain Sequential model, its weights worked out from the layers' configurations and
+    compared with the file's arrays before anything is built."""
+    from fastdnn import models
+
+    implied = _implied_weight_shapes(m["model"], filepath)
+    if implied is not None and implied != declared:
+        raise ValueError(f"{filepath}: its configuration implies {len(implied)} weights of "
+                         f"{sum(int(np.prod(s, dtype=np.int64)) for s in implied)} parameters "
+                         f"({[list(s) for s in implied[:6]]}...), but the file holds {len(declared)} arrays of "
+                         f"{sum(int(np.prod(s, dtype=np.int64)) for s in declared)} "
+                         f"({[list(s) for s in declared[:6]]}...): refused before building anything")
+    return models.Sequential.from_config(m["model"])
 
 from fastdnn import _missing  # noqa: E402
 __getattr__, __dir__ = _missing.hooks(globals(), hidden={"FORMAT", "VERSION", "atomic_write"})

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from fastdnn import _budget
 from fastdnn import initializers as initializers_module
 from fastdnn import regularizers as regularizers_module
 
@@ -143,10 +144,10 @@ class Layer:
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        self._weights = [
-            Variable(initializer(shape), name, self, trainable)
-            for name, shape, initializer, trainable, _ in self._weight_specs(input_shape)
-        ]
+        specs = self._weight_specs(input_shape)
+        _budget.spend(self, [shape for _, shape, _, _, _ in specs])  # loading a file: no more than it holds
+        self._weights = [Variable(initializer(shape), name, self, trainable)
+                         for name, shape, initializer, trainable, _ in specs]
         self.input_shape = input_shape
         self.built = True
 

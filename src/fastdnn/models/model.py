@@ -14,10 +14,11 @@ from fastdnn.layers.base import Layer, snake_case, unique_name
 from fastdnn.layers.core import Input
 from fastdnn.models.data import rows_of
 from fastdnn.models.graph import Graph
+from fastdnn.models.model_config import ModelConfig, init_arguments
 from fastdnn.models.trainer import Trainer
 
 
-class Model(Trainer):
+class Model(Trainer, ModelConfig):
     """Model(inputs, outputs, name=None): the model computing `outputs` from `inputs` (KerasTensors,
     or lists/tuples/dicts of them). Subclass it with `call(self, inputs)` for a subclassed model."""
 
@@ -26,7 +27,9 @@ class Model(Trainer):
             from fastdnn.models.functional import Functional
 
             return super().__new__(Functional)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        instance.__dict__["_init_arguments"] = init_arguments(cls, args, kwargs)  # what save() stores of a subclass
+        return instance
 
     def __init__(self, *args, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         if args:

@@ -247,7 +247,7 @@ class Sequential(Trainer):
     def from_config(cls, config, custom_objects=None):
         model = cls(name=config.get("name"))
         for layer_config in config.get("layers", []):
-            model.add(layers_module.deserialize(layer_config))
+            model.add(layers_module.deserialize(layer_config, custom_objects))
         if config.get("build_input_shape") and not model.built:
             model.build(tuple(config["build_input_shape"]))
         return model
