@@ -335,7 +335,9 @@ def _box_text(name, class_name, shape, params, activation, trainable, show_shape
 
 def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_names=True, rankdir="TB",
                expand_nested=False, dpi=100, show_layer_activations=False, show_trainable=False, *, to_file=None):
-    """Draws the model's layers top to bottom, one box per layer, as Keras' plot_model.
+    """Draws the model's layers top to bottom, one box per layer, as Keras' plot_model; a
+    functional or subclassed model as its graph (utils/plot_graph.py): a box per layer, an
+    arrow per tensor a layer reads, rows by distance from the inputs.
 
     Each box gives the layer's name and class, its output shape (None for the
     batch) and its parameter count. Drawn with matplotlib alone: no graphviz,
@@ -343,7 +345,7 @@ def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_
     readable.
 
     Arguments:
-        model: a built fastdnn Sequential model.
+        model: a built fastdnn model (Sequential, functional or subclassed).
         path: where to write the figure, optional (PNG, or .svg/.pdf by extension).
         show_shapes: whether to show output shapes.
         show_dtype: whether to show the dtype (always float32 in fastdnn).
@@ -382,8 +384,13 @@ def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_
     from matplotlib.font_manager import FontProperties
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    # Boxes: the input first (as Keras draws it), then each layer with the shape it outputs.
     options = (show_shapes, show_dtype, show_layer_names, show_layer_activations, show_trainable)
+    if getattr(model, "_graph", None) is not None:  # a functional or subclassed model: its graph
+        from fastdnn.utils.plot_graph import draw_graph
+
+        _save(draw_graph(figure, model, options), path)
+        return figure
+    # Boxes: the input first (as Keras draws it), then each layer with the shape it outputs.
     input_layer = getattr(model, "_input_layer", None)
     shape = model.input_shape
     boxes = [_box_text(input_layer.name if input_layer else "input_layer", "InputLayer", shape, None, None, None,
