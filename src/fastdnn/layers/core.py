@@ -16,6 +16,7 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, name=None, input_shape=None, batch_shape=None,
                  input_tensor=None, **kwargs):
         shape = shape if shape is not None else input_shape
+        batch_shape = batch_shape if batch_shape is not None else kwargs.pop("batch_input_shape", None)  # Keras 2
         if batch_shape is not None:
             shape = tuple(batch_shape)[1:]
         if shape is None:

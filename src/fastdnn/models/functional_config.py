@@ -50,8 +50,9 @@ def get_config(model):
                                   for node in layer.__dict__.get("_inbound_nodes", [])
                                   if id(node) in own and node.inputs]
         entries.append(entry)
-    return {"name": model.name, "trainable": model.trainable, "layers": entries,
-            "input_layers": _map(history, graph.input_struct), "output_layers": _map(history, graph.output_struct)}
+    return _jsonable({"name": model.name, "trainable": model.trainable, "layers": entries,
+                      "input_layers": _map(history, graph.input_struct),
+                      "output_layers": _map(history, graph.output_struct)})
 
 
 def _built_input_shape(layer):
@@ -64,6 +65,9 @@ def _built_input_shape(layer):
 
 
 def _jsonable(value):
+    """`value` as JSON gives it back: tuples as lists (a layer's config may hold shapes as tuples)."""
+    if isinstance(value, dict):
+        return {key: _jsonable(v) for key, v in value.items()}
     return [_jsonable(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
