@@ -117,3 +117,16 @@ class ConfiguredModel(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "width": self.width, "depth": self.depth}
+
+
+class MCDropout(layers.Dropout):
+    """Géron's Monte Carlo dropout: a layer with its own call(), traced."""
+
+    def call(self, inputs):
+        return super().call(inputs, training=True)
+
+
+def mc_dropout_model():
+    inputs = layers.Input(shape=(4,), name="x")
+    hidden = MCDropout(0.3, name="mc")(layers.Dense(3, name="d1")(inputs))
+    return keras.Model(inputs, layers.Dense(1, name="d2")(hidden))

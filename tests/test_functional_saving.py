@@ -12,8 +12,8 @@ import pytest
 
 import fastdnn as keras
 from fastdnn import layers
-from functional_models import (ConfiguredModel, WideAndDeepModel, WideDeepModel, course_wide_and_deep,
-                               needs_graph_engine, nested_model, shared_layer_model, wide_and_deep)
+from functional_models import (ConfiguredModel, MCDropout, WideAndDeepModel, WideDeepModel, course_wide_and_deep,
+                               mc_dropout_model, needs_graph_engine, nested_model, shared_layer_model, wide_and_deep)
 
 pytestmark = pytest.mark.filterwarnings("ignore:fastdnn writes:UserWarning")
 
@@ -138,6 +138,21 @@ def test_the_file_names_the_model_class_and_holds_no_code(tmp_path):
         assert all(n == "fastdnn.json" or n.endswith(".npy") for n in archive.namelist())
     assert manifest["model_class"] == {"module": "keras.src.models.functional", "class_name": "Functional",
                                        "registered_name": "Functional"}
+
+
+def test_a_layer_class_with_its_own_call_reloads_through_custom_objects(tmp_path):
+    model = mc_dropout_model()
+    again = saved_and_loaded(model, tmp_path, custom_objects={"MCDropout": MCDropout})
+    assert type(again.get_layer("mc")) is MCDropout and again.get_layer("mc").rate == 0.3
+    assert again.get_layer("mc")._engine_seed == model.get_layer("mc")._engine_seed
+    assert_same_weights(again, model)
+
+
+def test_a_layer_class_of_ones_own_without_custom_objects_is_refused(tmp_path):
+    path = tmp_path / "model.fdnn"
+    mc_dropout_model().save(path)
+    with pytest.raises(ValueError, match="'MCDropout'.*custom_objects"):
+        keras.models.load_model(path)
 
 
 @needs_graph_engine

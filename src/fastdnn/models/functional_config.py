@@ -105,26 +105,29 @@ def rebuild(config, custom_objects=None):
             raise ValueError(f"Layer {name!r}: inbound_nodes must be a list; got {str(nodes)[:200]}")
         created[name] = layers_module.deserialize(entry, custom_objects)
         pending[name] = list(nodes)
-    _replay(created, pending)
-    inputs = _tensors(config["input_layers"], created, "input_layers")
-    outputs = _tensors(config["output_layers"], created, "output_layers")
+    # The outputs of each layer's calls made here, by call index: an Input's is made with it. (A
+    # layer's own _inbound_nodes may also hold calls its traced call() made of it.)
+    calls = {name: [layer.output] if type(layer).__name__ == "InputLayer" else [] for name, layer in created.items()}
+    _replay(created, pending, calls)
+    inputs = _tensors(config["input_layers"], calls, "input_layers")
+    outputs = _tensors(config["output_layers"], calls, "output_layers")
     name = config.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError(f"A model's name must be a string; got {name!r}")
     return inputs, outputs, name, bool(config.get("trainable", True))
 
 
-def _replay(created, pending):
+def _replay(created, pending, calls):
     """Calls each layer on its recorded inputs, in the order they become available (a layer
     shared at several depths waits for its inputs, as in Keras' functional_from_config)."""
     while any(pending.values()):
         progressed = False
         for name, queue in pending.items():
             while queue:
-                arguments = _node_arguments(queue[0], created, name)
+                arguments = _node_arguments(queue[0], calls, name)
                 if arguments is None:
                     break  # an input it needs is not made yet
-                created[name](arguments)
+                calls[name].append(created[name](arguments))
                 queue.pop(0)
                 progressed = True
         if not progressed:
@@ -133,7 +136,7 @@ def _replay(created, pending):
                              f"call that is never made; these layers' calls cannot be resolved: {waiting}")
 
 
-def _node_arguments(node, created, name):
+def _node_arguments(node, calls, name):
     """The inputs of one recorded call, as KerasTensors in their structure, or None while a call
     they come from has not been replayed yet."""
     if isinstance(node, list):  # Keras 2: [["input_1", 0, 0, {}], ...]
@@ -143,7 +146,7 @@ def _node_arguments(node, created, name):
                 raise ValueError(f"Layer {name!r}: a Keras 2 inbound node entry is [layer, node, tensor, kwargs]; "
                                  f"got {str(item)[:200]}")
             _require_no_kwargs(item[3] if len(item) == 4 else {}, name)
-            tensors.append(_tensor(item[:3], created, f"layer {name!r}", waiting_ok=True))
+            tensors.append(_tensor(item[:3], calls, f"layer {name!r}", waiting_ok=True))
         if not tensors:
             raise ValueError(f"Layer {name!r} has an inbound node with no inputs")
         if any(t is None for t in tensors):
@@ -160,7 +163,7 @@ def _node_arguments(node, created, name):
     def revive(value):
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
-            tensor = _tensor(history, created, f"layer {name!r}", waiting_ok=True)
+            tensor = _tensor(history, calls, f"layer {name!r}", waiting_ok=True)
             if tensor is None:
                 waiting.append(history)
             return tensor
@@ -181,35 +184,35 @@ def _require_no_kwargs(kwargs, name):
                          f"gives {str(kwargs)[:200]}")
 
 
-def _tensor(history, created, reader, waiting_ok=False):
+def _tensor(history, calls, reader, waiting_ok=False):
     """The tensor [layer name, node index, tensor index] names; None if that call is not replayed yet."""
     if (not isinstance(history, list) or len(history) != 3 or not isinstance(history[0], str)
             or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in history[1:])):
         raise ValueError(f"{reader} reads a malformed tensor reference {str(history)[:200]}: expected "
                          "[layer name, node index, tensor index]")
     layer_name, node_index, tensor_index = history
-    if layer_name not in created:
+    if layer_name not in calls:
         raise ValueError(f"{reader} reads the layer {layer_name!r}, which the configuration does not define")
     if tensor_index != 0:
         raise ValueError(f"{reader} reads output {tensor_index} of layer {layer_name!r}: fastdnn layers have "
                          "one output")
-    nodes = created[layer_name].__dict__.get("_inbound_nodes", [])
-    if node_index >= len(nodes):
+    outputs = calls[layer_name]
+    if node_index >= len(outputs):
         if waiting_ok:
             return None
         raise ValueError(f"{reader} reads call {node_index} of layer {layer_name!r}, which the configuration "
-                         f"calls {len(nodes)} time(s)")
-    return nodes[node_index].output
+                         f"calls {len(outputs)} time(s)")
+    return outputs[node_index]
 
 
-def _tensors(structure, created, what):
+def _tensors(structure, calls, what):
     """input_layers / output_layers: a leaf [name, node, tensor], or a list or dict of them."""
     if isinstance(structure, list) and len(structure) == 3 and isinstance(structure[0], str):
-        return _tensor(structure, created, what)
+        return _tensor(structure, calls, what)
     if isinstance(structure, dict) and structure:
-        return {key: _tensors(value, created, what) for key, value in structure.items()}
+        return {key: _tensors(value, calls, what) for key, value in structure.items()}
     if isinstance(structure, list) and structure:
-        return [_tensors(value, created, what) for value in structure]
+        return [_tensors(value, calls, what) for value in structure]
     raise ValueError(f"{what} must be a tensor reference [layer, node, tensor] or a list or dict of them; "
                      f"got {str(structure)[:200]}")
 
