@@ -330,3 +330,21 @@ def test_malformed_layer_seeds_are_refused(saved_functional, tmp_path):
     bad = rewrite_manifest(saved_functional, tmp_path / "seeds.fdnn", lambda m: m.update(layer_seeds=[1]))
     with pytest.raises(ValueError, match="layer seeds"):
         keras.models.load_model(bad)
+
+
+@needs_graph_engine
+@pytest.mark.parametrize("subclassed", [False, True], ids=["functional", "subclassed"])
+def test_training_resumes_exactly_from_a_saved_two_output_model(tmp_path, subclassed):
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(64, 5)).astype("float32"), rng.normal(size=(64, 6)).astype("float32")]
+    y = rng.normal(size=(64, 1)).astype("float32")
+    model = WideAndDeepModel(8) if subclassed else wide_and_deep()
+    model.compile(loss=["mse", "mae"], loss_weights=[0.9, 0.1], optimizer="adam", metrics=[["mae"], ["mse"]])
+    model.fit(x, [y, y], epochs=1, batch_size=16, verbose=0)
+    again = saved_and_loaded(model, tmp_path, custom_objects={"WideAndDeepModel": WideAndDeepModel})
+    assert again.evaluate(x, [y, y], verbose=0) == model.evaluate(x, [y, y], verbose=0)
+    histories = [m.fit(x, [y, y], epochs=2, initial_epoch=1, batch_size=16, verbose=0, shuffle=False).history
+                 for m in (model, again)]
+    assert histories[0] == histories[1]
+    assert_same_weights(again, model)
