@@ -212,6 +212,14 @@ def test_the_courses_sequential_holding_a_subclass_reloads(tmp_path):
     assert_same_weights(again, model)
 
 
+def test_a_subclass_called_inside_a_functional_model_reloads(tmp_path):
+    inputs = layers.Input(shape=(8,), name="x")
+    model = keras.Model(inputs, layers.Dense(2, name="head")(WideDeepModel()(inputs)))
+    again = saved_and_loaded(model, tmp_path, custom_objects={"WideDeepModel": WideDeepModel})
+    assert [type(l).__name__ for l in again.layers] == ["InputLayer", "WideDeepModel", "Dense"]
+    assert_same_weights(again, model)
+
+
 def test_a_subclass_with_its_own_get_config_reloads(tmp_path):
     model = ConfiguredModel(6, depth=3, name="configured")
     model.build((None, 4))

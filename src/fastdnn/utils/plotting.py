@@ -351,7 +351,7 @@ def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_
         show_dtype: whether to show the dtype (always float32 in fastdnn).
         show_layer_names: whether to show layer names.
         rankdir: "TB" (top to bottom) only.
-        expand_nested: accepted for Keras compatibility; fastdnn has no nested models.
+        expand_nested: accepted for Keras compatibility; a nested model is drawn as one box.
         dpi: the figure's resolution, in dots per inch.
         show_layer_activations: whether to show the activation of layers that have one.
         show_trainable: whether to show if each layer is trainable.
