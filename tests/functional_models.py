@@ -1,26 +1,9 @@
 """The functional and subclassed models the configuration, saving and plotting tests share:
 the course's and Géron's Wide & Deep programs (../shared/design/functional-api.md §1.3-1.8),
-a shared layer, nested models, and whether the engine runs graphs yet."""
-
-import pytest
+a shared layer, nested models and a layer with its own call()."""
 
 import fastdnn as keras
-from fastdnn import _core, layers
-
-
-def engine_runs_graphs():
-    """True once _core.Network takes a list of input widths (the graph engine)."""
-    try:
-        _core.Network([1], [{"kind": "identity", "inputs": [0]}], [{"slot": 1, "loss": None, "weight": 1.0}],
-                      {"kind": "sgd"})
-    except TypeError:
-        return False
-    return True
-
-
-# Skipped only until the graph engine is merged (the lead removes this mark then).
-needs_graph_engine = pytest.mark.skipif(not engine_runs_graphs(),
-                                        reason="_core.Network does not take a list of input widths yet")
+from fastdnn import layers
 
 
 def wide_and_deep(aux=True):

@@ -13,7 +13,7 @@ import pytest
 import fastdnn as keras
 from fastdnn import layers
 from functional_models import (ConfiguredModel, MCDropout, WideAndDeepModel, WideDeepModel, course_wide_and_deep,
-                               mc_dropout_model, needs_graph_engine, nested_model, shared_layer_model, wide_and_deep)
+                               mc_dropout_model, nested_model, shared_layer_model, wide_and_deep)
 
 pytestmark = pytest.mark.filterwarnings("ignore:fastdnn writes:UserWarning")
 
@@ -79,7 +79,8 @@ def test_per_output_loss_list_loss_weights_and_metrics_round_trip(tmp_path):
 
 def test_per_output_loss_and_metric_dicts_round_trip(tmp_path):
     model = wide_and_deep()
-    model.compile(loss={"main_output": "mse", "aux_output": "mae"}, loss_weights={"main_output": 0.8, "aux_output": 0.2},
+    model.compile(loss={"main_output": "mse", "aux_output": "mae"},
+                  loss_weights={"main_output": 0.8, "aux_output": 0.2},
                   metrics={"aux_output": ["mae"]}, weighted_metrics={"main_output": "mse"}, optimizer="adam")
     again = saved_and_loaded(model, tmp_path)
     assert again.loss == {"main_output": "mse", "aux_output": "mae"}
@@ -155,7 +156,6 @@ def test_a_layer_class_of_ones_own_without_custom_objects_is_refused(tmp_path):
         keras.models.load_model(path)
 
 
-@needs_graph_engine
 def test_a_reloaded_functional_model_predicts_the_same(tmp_path):
     model = wide_and_deep()
     x = [np.random.default_rng(0).normal(size=(16, 5)), np.random.default_rng(1).normal(size=(16, 6))]
@@ -272,7 +272,6 @@ def test_a_subclass_can_be_cloned():
     assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
 
 
-@needs_graph_engine
 def test_a_reloaded_subclass_predicts_the_same(tmp_path):
     model = built_geron_model()
     x = (np.ones((4, 5)), np.ones((4, 6)))
@@ -340,7 +339,6 @@ def test_malformed_layer_seeds_are_refused(saved_functional, tmp_path):
         keras.models.load_model(bad)
 
 
-@needs_graph_engine
 @pytest.mark.parametrize("subclassed", [False, True], ids=["functional", "subclassed"])
 def test_training_resumes_exactly_from_a_saved_two_output_model(tmp_path, subclassed):
     keras.utils.set_random_seed(3)

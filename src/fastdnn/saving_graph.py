@@ -205,7 +205,8 @@ def compile_arguments(config, custom_objects=None):
     arguments = {"loss": loss, "loss_weights": config.get("loss_weights")}
     for key in ("metrics", "weighted_metrics"):
         if f"{key}_by_output" in config:
-            arguments[key] = {name: _revive_metrics(v, custom_objects) for name, v in config[f"{key}_by_output"].items()}
+            by_output = config[f"{key}_by_output"]
+            arguments[key] = {name: _revive_metrics(v, custom_objects) for name, v in by_output.items()}
         else:
             arguments[key] = [_revive_metrics(v, custom_objects) for v in config.get(key) or []]
     return arguments
