@@ -354,3 +354,12 @@ def test_training_resumes_exactly_from_a_saved_two_output_model(tmp_path, subcla
                  for m in (model, again)]
     assert histories[0] == histories[1]
     assert_same_weights(again, model)
+
+
+def test_a_layer_argument_fastdnn_does_not_support_is_refused_naming_the_file(saved_functional, tmp_path):
+    bad = rewrite_manifest(saved_functional, tmp_path / "unsupported.fdnn",
+                           lambda m: dense_entry(m)["config"].update(activity_regularizer="l2"))
+    with pytest.raises(ValueError, match="malformed configuration") as info:
+        keras.models.load_model(bad)
+    assert str(bad) in str(info.value)
+

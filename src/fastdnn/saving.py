@@ -349,7 +349,7 @@ def load_model(filepath, compile=True, custom_objects=None):
         if m.get("shuffle_state") is not None:
             model._shuffle_generator = _generator_from(m["shuffle_state"], archive.filepath)
         return model
-    except (KeyError, TypeError, AttributeError, OverflowError) as e:
+    except (KeyError, TypeError, AttributeError, OverflowError, NotImplementedError, RecursionError) as e:
         raise ValueError(f"{filepath} has a malformed configuration ({e!r})") from None
     except ValueError as e:  # a layer refusing its configuration: say which file
         raise _naming(e, archive.filepath) from None
