@@ -259,8 +259,17 @@ def test_a_layer_defined_twice_is_refused():
         Functional.from_config(edited(lambda c: c["layers"].append(copy.deepcopy(c["layers"][1]))))
 
 
+def test_a_call_with_training_fixed_records_and_replays_it():
+    x = layers.Input(shape=(3,), name="x")
+    model = keras.Model(x, layers.Dense(1, name="d")(layers.Dropout(0.5, name="drop")(x, training=True)))
+    config = model.get_config()
+    drop = next(e for e in config["layers"] if e["name"] == "drop")
+    assert drop["inbound_nodes"][0]["kwargs"] == {"training": True}
+    assert Functional.from_config(config).get_layer("drop")._inbound_nodes[0].training is True
+
+
 def test_keyword_arguments_in_a_call_are_refused():
-    with pytest.raises(ValueError, match="without keyword arguments"):
+    with pytest.raises(ValueError, match="training=True/False at most"):
         Functional.from_config(edited(lambda c: entry_named(c, "Concatenate")["inbound_nodes"][0].update(
             kwargs={"mask": [1, 2]})))
 

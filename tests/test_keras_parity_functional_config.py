@@ -37,6 +37,11 @@ def dict_io(lib):
     return lib.Model({"a": a, "b": b}, {"y": lib.layers.Dense(1, name="y_head")(merged)})
 
 
+def fixed_training(lib):
+    x = lib.Input(shape=(3,), name="x")
+    return lib.Model(x, lib.layers.Dense(1, name="d")(lib.layers.Dropout(0.5, name="drop")(x, training=True)))
+
+
 def skeleton(config):
     """The structure of a functional config (as JSON gives it back: Keras' holds tuples), without
     the layers' own argument dicts."""
@@ -66,4 +71,9 @@ def test_shared_layer_config_has_keras_structure():
 
 def test_dict_inputs_and_outputs_config_has_keras_structure():
     ours, theirs = same_program(dict_io)
+    assert ours == theirs
+
+
+def test_a_call_with_training_fixed_has_keras_structure():
+    ours, theirs = same_program(fixed_training)
     assert ours == theirs

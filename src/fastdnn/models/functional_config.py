@@ -46,7 +46,7 @@ def get_config(model):
         if shape is not None:
             entry["build_config"] = {"input_shape": shape}
         entry["name"] = layer.name
-        entry["inbound_nodes"] = [{"args": [_map(tensor_config, node.arguments)], "kwargs": {}}
+        entry["inbound_nodes"] = [{"args": [_map(tensor_config, node.arguments)], "kwargs": _call_kwargs(node)}
                                   for node in layer.__dict__.get("_inbound_nodes", [])
                                   if id(node) in own and node.inputs]
         entries.append(entry)
@@ -55,8 +55,20 @@ def get_config(model):
                       "output_layers": _map(history, graph.output_struct)})
 
 
+def _call_kwargs(node):
+    """A call's keyword arguments: training=True/False where the call fixed the layer's mode."""
+    training = getattr(node, "training", None)
+    return {} if training is None else {"training": bool(training)}
+
+
+# Keras 3 builds these at construction (they have no build()), so writes no build_config for them.
+_BUILT_AT_CONSTRUCTION = {"InputLayer", "Activation", "ActivityRegularization", "AlphaDropout", "Dropout", "ELU",
+                          "GaussianDropout", "GaussianNoise", "LeakyReLU", "ReLU", "RReLU", "Reshape", "Softmax"}
+
+
 def _built_input_shape(layer):
-    if type(layer).__name__ == "InputLayer" or not getattr(layer, "built", False):
+    own_class = type(layer).__module__.startswith("fastdnn.")
+    if (own_class and type(layer).__name__ in _BUILT_AT_CONSTRUCTION) or not getattr(layer, "built", False):
         return None
     shape = layer.input_shape
     if shape is None:
@@ -124,10 +136,11 @@ def _replay(created, pending, calls):
         progressed = False
         for name, queue in pending.items():
             while queue:
-                arguments = _node_arguments(queue[0], calls, name)
-                if arguments is None:
+                found = _node_arguments(queue[0], calls, name)
+                if found is None:
                     break  # an input it needs is not made yet
-                calls[name].append(created[name](arguments))
+                arguments, kwargs = found
+                calls[name].append(created[name](arguments, **kwargs))
                 queue.pop(0)
                 progressed = True
         if not progressed:
@@ -137,24 +150,24 @@ def _replay(created, pending, calls):
 
 
 def _node_arguments(node, calls, name):
-    """The inputs of one recorded call, as KerasTensors in their structure, or None while a call
-    they come from has not been replayed yet."""
+    """The inputs of one recorded call, as KerasTensors in their structure, and its keyword
+    arguments; or None while a call they come from has not been replayed yet."""
     if isinstance(node, list):  # Keras 2: [["input_1", 0, 0, {}], ...]
-        tensors = []
+        tensors, kwargs = [], {}
         for item in node:
             if not isinstance(item, list) or len(item) not in (3, 4):
                 raise ValueError(f"Layer {name!r}: a Keras 2 inbound node entry is [layer, node, tensor, kwargs]; "
                                  f"got {str(item)[:200]}")
-            _require_no_kwargs(item[3] if len(item) == 4 else {}, name)
+            kwargs = _checked_kwargs(item[3] if len(item) == 4 else {}, name)
             tensors.append(_tensor(item[:3], calls, f"layer {name!r}", waiting_ok=True))
         if not tensors:
             raise ValueError(f"Layer {name!r} has an inbound node with no inputs")
         if any(t is None for t in tensors):
             return None
-        return tensors[0] if len(tensors) == 1 else tensors
+        return (tensors[0] if len(tensors) == 1 else tensors), kwargs
     if not isinstance(node, dict) or not isinstance(node.get("args"), list):
         raise ValueError(f"Layer {name!r}: an inbound node is {{'args': [...], 'kwargs': {{}}}}; got {str(node)[:200]}")
-    _require_no_kwargs(node.get("kwargs", {}), name)
+    kwargs = _checked_kwargs(node.get("kwargs", {}), name)
     if len(node["args"]) != 1:
         raise ValueError(f"Layer {name!r}: fastdnn layers are called on one argument (a tensor or a list of "
                          f"tensors); this call has {len(node['args'])}")
@@ -175,13 +188,19 @@ def _node_arguments(node, calls, name):
                          "replays calls on tensors only")
 
     arguments = revive(node["args"][0])
-    return None if waiting else arguments
+    return None if waiting else (arguments, kwargs)
 
 
-def _require_no_kwargs(kwargs, name):
-    if not isinstance(kwargs, dict) or any(value is not None for value in kwargs.values()):
-        raise ValueError(f"Layer {name!r}: fastdnn replays calls without keyword arguments; the configuration "
-                         f"gives {str(kwargs)[:200]}")
+def _checked_kwargs(kwargs, name):
+    """The keyword arguments a call is replayed with: training=True/False only (None-valued ones,
+    Keras' mask=None, are dropped)."""
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"Layer {name!r}: a call's kwargs must be a dict; got {str(kwargs)[:200]}")
+    kept = {key: value for key, value in kwargs.items() if value is not None}
+    if set(kept) - {"training"} or not isinstance(kept.get("training", False), bool):
+        raise ValueError(f"Layer {name!r}: fastdnn replays calls with training=True/False at most; the "
+                         f"configuration gives the keyword arguments {str(kwargs)[:200]}")
+    return kept
 
 
 def _tensor(history, calls, reader, waiting_ok=False):
