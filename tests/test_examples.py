@@ -149,6 +149,30 @@ def test_california_housing(tmp_path):
 CALIFORNIA_PROGRAMS = ["regression", "functional", "subclassed", "multi_input", "multi_output"]
 
 
+def test_mnist_distributed_in_one_process(tmp_path):
+    require(mnist)
+    require_matplotlib()
+    output = run_example("mnist_distributed.py", tmp_path, "--replicas", "2")
+    check_test_accuracies(output, above=0.8)
+    assert "2 replicas (LocalStrategy)" in output
+    assert_pngs(tmp_path, "history.png")
+    assert (tmp_path / "model.keras").is_file()
+
+
+def test_mnist_distributed_under_mpiexec(tmp_path):
+    require(mnist)
+    pytest.importorskip("mpi4py", reason='needs mpi4py: pip install "fastdnn[mpi]"')
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    completed = subprocess.run(
+        [mpiexec, "-n", "2", sys.executable, "-m", "mpi4py", str(EXAMPLES / "mnist_distributed.py"), "--epochs", "1",
+         "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT,
+        env=dict(os.environ, MPLBACKEND="Agg"))
+    assert completed.returncode == 0, completed.stdout
+    assert "2 replicas (MPIStrategy)" in completed.stdout
+    assert completed.stdout.count("test accuracy") == 1  # the chief alone prints
+    check_test_accuracies(completed.stdout, above=0.8)
+
+
 def test_overfitting(tmp_path):
     require(mnist)
     require_matplotlib()
@@ -166,6 +190,7 @@ EXAMPLE_RUNS = [
     ("overfitting.py", mnist, (), ["curves.png", "weights.png"]),
     ("activations.py", None, (), ["activations.png"]),
     ("california_housing.py", california_housing, ("--epochs", "5"), [f"{n}.png" for n in CALIFORNIA_PROGRAMS]),
+    ("mnist_distributed.py", mnist, ("--replicas", "2"), ["history.png"]),
 ]
 
 

@@ -23,6 +23,7 @@ from fastdnn import (
     _missing,
     callbacks,
     constraints,
+    distribute,
     initializers,
     layers,
     losses,
@@ -53,7 +54,7 @@ def __getattr__(name):
 _, __dir__ = _missing.hooks(globals(), lazy=["datasets"])
 
 __all__ = [
-    "Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "get_num_threads",
+    "Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "distribute", "get_num_threads",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
     "set_num_threads", "utils", "wrappers", "__version__",
 ]

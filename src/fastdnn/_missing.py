@@ -26,7 +26,7 @@ README = 'the list under "What is supported" in fastdnn\'s README.md'
 # The modules that are part of fastdnn's API (Keras' modules), the only module objects dir() lists.
 PUBLIC_MODULES = frozenset(
     "fastdnn." + name for name in (
-        "activations", "backend", "callbacks", "constraints", "datasets", "datasets.california_housing",
+        "activations", "backend", "callbacks", "constraints", "datasets", "datasets.california_housing", "distribute",
         "datasets.fashion_mnist",
         "datasets.mnist", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
         "optimizers.schedules", "regularizers", "saving", "utils", "wrappers"))

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import struct
-import sys
 import warnings
 import zipfile
 
@@ -65,7 +64,15 @@ def _weights_manifest(model):
     return [{"path": w.path, "shape": list(w.shape)} for w in model.weights]
 
 
+def _not_chief(model):
+    """Under an MPI strategy every rank holds the same model; only the chief (rank 0) writes it."""
+    strategy = getattr(model, "_strategy", None)
+    return strategy is not None and not strategy.is_chief
+
+
 def save_model(model, filepath, overwrite=True):
+    if _not_chief(model):
+        return
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
     note_suffix(filepath)
@@ -98,6 +105,8 @@ def _optimizer_state(model):
 
 
 def save_weights(model, filepath, overwrite=True):
+    if _not_chief(model):
+        return
     if not model.built:
         raise ValueError("Cannot save the weights of a model that has not been built")
     note_suffix(filepath)

@@ -242,6 +242,9 @@ class Model(Trainer, ModelConfig):
     def _leaf_layers(self):
         return self._require_graph().plan().layers
 
+    def _engine_ops(self):
+        return self._require_graph().plan().ops
+
     def _fixed_training(self):
         return any(op.get("training") for op in self._require_graph().plan().ops)
 

@@ -202,6 +202,12 @@ class Sequential(Trainer):
             self._stack = ([inputs], [outputs], map_graph([inputs], [outputs])[0])
         return self._stack
 
+    def _engine_ops(self):
+        """The op descriptions the engine runs (settings and seeds included)."""
+        if self._uses_heads:
+            return self._stack_plan().ops
+        return [op for layer in self._layers for op in layer._ops()]
+
     def _fixed_training(self):
         return self._uses_heads and any(op.get("training") for op in self._stack_plan().ops)
 

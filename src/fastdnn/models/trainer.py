@@ -13,6 +13,7 @@ the engine does not count are updated in Python from the training outputs that
 each engine call hands back (all its batches at once).
 """
 
+import functools
 import math
 import threading
 import time
@@ -20,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from fastdnn import _network, _sample_weights
+from fastdnn import _network, _sample_weights, distribute
 from fastdnn import callbacks as callbacks_module
 from fastdnn import losses as losses_module
 from fastdnn import optimizers as optimizers_module
@@ -32,6 +33,13 @@ from fastdnn.models.predictor import Predictor
 
 _FIT_LOCK = threading.Lock()
 _NETWORK_LOCK = threading.RLock()
+
+
+def _abort(strategy, error):
+    """An error on one MPI rank ends the job (MPIStrategy.abort) rather than leave the others waiting."""
+    abort = getattr(strategy, "abort", None)
+    if abort is not None:
+        abort(error)
 
 
 def _heads(head_losses):
@@ -56,6 +64,7 @@ class Trainer(Predictor):
         self.compiled = False
         self.stop_training = False
         self.history = None
+        self._strategy = distribute.get_strategy()  # the strategy whose scope the model was built in
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True, **kwargs):
@@ -81,7 +90,18 @@ class Trainer(Predictor):
                                            else list(weighted_metrics or []))
         self._outputs = None
         self.compiled = True
+        self._strategy = distribute.get_strategy() or self._strategy
         self._invalidate()
+
+    @property
+    def distribute_strategy(self):
+        """The strategy the model was built or compiled under (fastdnn.distribute), or None."""
+        return self._strategy
+
+    def _parallel(self):
+        """The strategy fit trains with: one of several replicas (or LocalStrategy), else None."""
+        s = self._strategy
+        return s if s is not None and (s.num_replicas_in_sync > 1 or isinstance(s, distribute.LocalStrategy)) else None
 
     def _require_compiled(self):
         if not self.compiled:
@@ -203,6 +223,8 @@ class Trainer(Predictor):
                                    "running, in another thread or below this call); wait for it to return")
             self._fitting = threading.get_ident()
         try:
+            if self._parallel() is None:
+                distribute.strategy.warn_unscoped(self)
             return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
                              shuffle, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
                              validation_freq, sample_weight, class_weight)
@@ -254,6 +276,16 @@ class Trainer(Predictor):
         batches_per_pass = math.ceil(n / batch_size)
         steps = steps_per_epoch or batches_per_pass
         net = self._get_network(compiled)
+        strategy = self._parallel()
+        if strategy is not None:
+            if not strategy.is_chief:
+                verbose = 0
+            callbacks = strategy.callbacks_for_rank(list(callbacks or []))
+            try:
+                strategy.begin_fit(self, net, x, y)
+            except BaseException as error:
+                _abort(strategy, error)
+                raise
 
         callback_list = callbacks_module.CallbackList(callbacks)
         history = next((c for c in callback_list.callbacks if isinstance(c, callbacks_module.History)), None)
@@ -297,8 +329,14 @@ class Trainer(Predictor):
                                                         validation_steps, w_val)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 callback_list.on_epoch_end(epoch, logs)
+                if strategy is not None:
+                    self.stop_training = strategy.agree_to_stop(self.stop_training)  # no rank left waiting
                 if self.stop_training:
                     break
+        except BaseException as error:
+            if strategy is not None:
+                _abort(strategy, error)
+            raise
         finally:
             # Also on KeyboardInterrupt or an error (Keras 3 skips it then): loggers and
             # checkpoints close cleanly; the exception then reaches the caller.
@@ -340,8 +378,10 @@ class Trainer(Predictor):
             started = time.perf_counter()
             rows = take(outputs, slice(step * batch_size, step * batch_size + len(idx)))
             head_losses = np.zeros((count, heads)) if heads else None
-            losses, *batch_hits = net.train_batches(x, y, idx, batch_size, rates, sample_weight=sample_weight,
-                                                    outputs=self._engine_form(rows), **_heads(head_losses))
+            strategy = self._parallel()
+            train = net.train_batches if strategy is None else functools.partial(strategy.train_batches, net)
+            losses, *batch_hits = train(x, y, idx, batch_size, rates, sample_weight=sample_weight,
+                                        outputs=self._engine_form(rows), **_heads(head_losses))
             elapsed = time.perf_counter() - started
             sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
             tally.add(float(np.dot(losses, sizes)), len(idx), *(float(h.sum()) for h in batch_hits),
