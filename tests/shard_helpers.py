@@ -70,28 +70,29 @@ def rank_order_mean(parts):
 def local_strategy_epoch(net, x, y, order, batch_size, learning_rate, world, sample_weight=None):
     """One epoch as `world` replicas compute it, played by one network: for each global batch,
     every shard's gradient and moving statistics from the same starting point, the gradients
-    summed and the statistics averaged in rank order, then one update. Returns (losses, hits)."""
+    summed and the statistics averaged in rank order, then one update. Returns what
+    train_batches does: (losses, hits), and the weighted hits third with sample_weight."""
     losses, hits = [], []
     for start in range(0, len(order), batch_size):
         batch = order[start:start + batch_size]
         state = net.state_buffer().copy()
-        grads, states, loss_sums, hit_sums = [], [], [], []
+        grads, states, loss_sums, hit_sums = [], [], [], []  # hit_sums: (hits, weighted hits) per rank
         for rank in range(world):
             lo, hi = shard_bounds(rank, world, len(batch))
             rows = batch[lo:hi]
             net.state_buffer()[:] = state
             weights = None if sample_weight is None else sample_weight[rows]
-            loss_sum, shard_hits = net.compute_shard(take(x, rows), take(y, rows), weights, total_rows=len(batch),
-                                                     row_offset=lo)[:2]
+            loss_sum, *shard_hits = net.compute_shard(take(x, rows), take(y, rows), weights, total_rows=len(batch),
+                                                      row_offset=lo)
             grads.append(net.gradient_buffer().copy())
             states.append(net.state_buffer().copy())
             loss_sums.append(loss_sum)
-            hit_sums.append(shard_hits)
+            hit_sums.append(np.array(shard_hits))
         net.gradient_buffer()[:] = rank_order_sum(grads)
         net.state_buffer()[:] = rank_order_mean(states)
         losses.append(rank_order_sum(loss_sums) + net.apply_gradients(learning_rate))
         hits.append(rank_order_sum(hit_sums))
-    return np.array(losses), np.array(hits)
+    return (np.array(losses), *np.array(hits).T)
 
 
 class ThreadAllReduce:
@@ -105,19 +106,19 @@ class ThreadAllReduce:
         self.calls = [[] for _ in range(world)]  # per rank: the shard_rows of each call
 
     def reducer(self, net, rank):
-        def reduce(shard_rows, loss_sum, hits):
+        def reduce(shard_rows, loss_sum, *hits):  # hits, and the weighted hits with sample weights
             self.calls[rank].append(shard_rows)
-            self.deposits[rank] = (net.gradient_buffer().copy(), net.state_buffer().copy(), loss_sum, hits)
+            self.deposits[rank] = (net.gradient_buffer().copy(), net.state_buffer().copy(), loss_sum, np.array(hits))
             self.barrier.wait()
             grads, states, loss_sums, hit_sums = zip(*self.deposits)
             net.gradient_buffer()[:] = rank_order_sum(list(grads))
             net.state_buffer()[:] = rank_order_mean(list(states))
             self.barrier.wait()  # every replica has read the deposits before the next step writes them
-            return rank_order_sum(list(loss_sums)), rank_order_sum(list(hit_sums)), False
+            return (rank_order_sum(list(loss_sums)), *rank_order_sum(list(hit_sums)), False)
         return reduce
 
 
-def run_replicas(nets, x, y, orders, batch_size, learning_rate):
+def run_replicas(nets, x, y, orders, batch_size, learning_rate, sample_weight=None):
     """train_batches(replica=(rank, N)) on each of the N nets in its own thread, for each order (an
     epoch each). Returns, per rank, the list of (losses, hits) per epoch, and the all-reduce."""
     world = len(nets)
@@ -129,7 +130,8 @@ def run_replicas(nets, x, y, orders, batch_size, learning_rate):
         try:
             for order in orders:
                 rates = np.full(-(-len(order) // batch_size), learning_rate, np.float32)
-                results[rank].append(nets[rank].train_batches(x, y, order, batch_size, rates, replica=(rank, world),
+                results[rank].append(nets[rank].train_batches(x, y, order, batch_size, rates, sample_weight,
+                                                              replica=(rank, world),
                                                               reducer=reduce.reducer(nets[rank], rank)))
         except BaseException as error:  # reported below, after releasing the others
             errors.append(error)

@@ -112,7 +112,8 @@ class Network {
   enum class Reduced { Continue, Stop, Abort };
   // Called after each step's compute_shard with the shard's rows and result (loss and hits
   // without penalty): sums the gradient (and state) buffers across replicas in place and
-  // overwrites `result` with the global batch's loss and hits.
+  // overwrites `result` with the global batch's loss and hits. Abort: train_shards returns with
+  // the network as after the last applied step (the moving statistics put back).
   using Reducer = std::function<Reduced(int64_t shard_rows, BatchResult& result)>;
   // train_batches as replica `rank` of `world`: global batch b = order[b·B, b·B + n_b); this
   // replica takes its rows [rank·n_b/world, (rank+1)·n_b/world) (contiguous, maybe none), runs

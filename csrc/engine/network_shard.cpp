@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "engine/network.h"
 #include "kernels/gradient_transforms.h"
@@ -65,6 +66,10 @@ int64_t Network::train_shards(const float* const* x, const Targets* y, const int
   const int64_t batches = (n + batch_size - 1) / batch_size;
   const size_t heads_n = size_t(heads());
   prepare_gather(y, batch_size);
+  // An aborted step leaves the network as after the last applied one: its forward pass moved the
+  // moving statistics (and the reducer may have half-written them), so they are put back.
+  std::vector<float> state_before(size_t(params_.state_size()));
+  float* state = params_.state_values();
   // step_seconds and the profile count the computing, not the reducer's time (communication).
   auto timed = [this](auto work) {
     const auto start = std::chrono::steady_clock::now();
@@ -78,6 +83,7 @@ int64_t Network::train_shards(const float* const* x, const Targets* y, const int
     const int64_t r0 = b * batch_size, global_rows = std::min(batch_size, n - r0);
     const int64_t lo = rank * global_rows / world, rows = (rank + 1) * global_rows / world - lo;
     gather(x, y, order + r0 + lo, rows);
+    std::copy_n(state, state_before.size(), state_before.data());
     BatchResult r = timed([&] {
       return compute_shard(gathered_x_pointers_.data(), batch_targets_.data(), rows, global_rows, lo, true,
                            head_losses ? head_losses + b * int64_t(heads_n) : nullptr);
@@ -89,7 +95,10 @@ int64_t Network::train_shards(const float* const* x, const Targets* y, const int
       }
     }
     const Reduced decision = reduce(rows, r);
-    if (decision == Reduced::Abort) return b;
+    if (decision == Reduced::Abort) {
+      std::copy(state_before.begin(), state_before.end(), state);
+      return b;
+    }
     losses[b] = r.loss + timed([&] { return apply_gradients(learning_rates[b]); });
     hits[b] = r.hits;
     if (weighted_hits) weighted_hits[b] = r.weighted_hits;
