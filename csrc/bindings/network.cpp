@@ -9,7 +9,6 @@
 #include "bindings/network_shard.h"
 #include "bindings/specs.h"
 #include "engine/network.h"
-#include "kernels/float_mode.h"
 
 namespace fastdnn::bind {
 
