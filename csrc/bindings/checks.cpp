@@ -90,13 +90,15 @@ py::array_t<int64_t> indices(py::handle obj, const char* name) {
   return py::array_t<int64_t>::ensure(converted(a, py::dtype::of<int64_t>(), name));
 }
 
-FloatArray matrix(py::handle obj, const char* name, int64_t rows, int64_t cols) {
+FloatArray matrix(py::handle obj, const char* name, int64_t rows, int64_t cols, bool allow_empty) {
   py::array a = numeric(obj, name);
   if (a.ndim() != 2 || (rows >= 0 && a.shape(0) != rows) || (cols >= 0 && a.shape(1) != cols)) {
     throw py::value_error(std::string(name) + " must have shape (" + dim_text(rows, "batch") +
                           ", " + dim_text(cols, "features") + "); got shape " + shape_text(a));
   }
-  if (a.shape(0) == 0) throw py::value_error(std::string(name) + " is empty: it needs at least one row");
+  if (a.shape(0) == 0 && !allow_empty) {
+    throw py::value_error(std::string(name) + " is empty: it needs at least one row");
+  }
   return to_float(a, name);
 }
 

@@ -17,8 +17,8 @@ namespace py = pybind11;
 // any width) are converted as Keras converts them; other dtypes raise TypeError.
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-// A 2-D float array, with `rows` / `cols` checked unless -1, and at least one row.
-FloatArray matrix(py::handle obj, const char* name, int64_t rows = -1, int64_t cols = -1);
+// A 2-D float array, with `rows` / `cols` checked unless -1, and at least one row unless allow_empty.
+FloatArray matrix(py::handle obj, const char* name, int64_t rows = -1, int64_t cols = -1, bool allow_empty = false);
 // A 1-D float array, with `size` checked unless -1.
 FloatArray vector(py::handle obj, const char* name, int64_t size = -1);
 // Any-shape float array with at least one element.

@@ -247,7 +247,8 @@ void bind_kernels(py::module_& parent) {
       const double r = number_in(rate, "rate", 0.0, 1.0, true);
       std::vector<int64_t> shape(X.shape(), X.shape() + X.ndim());
       py::array_t<float> y = new_array(shape), mask = new_array(shape);
-      forward(y.mutable_data(), mask.mutable_data(), X.data(), X.size(), r, seed_of(seed, "seed"), seed_of(stream, "stream"));
+      forward(y.mutable_data(), mask.mutable_data(), X.data(), X.size(), r, seed_of(seed, "seed"), seed_of(stream, "stream"),
+              0);
       return py::make_tuple(y, mask);
     }, arg("x"), arg("rate"), arg("seed") = 0, arg("stream") = 0, "(y, mask) with mask = dy/dx (training mode)");
   };

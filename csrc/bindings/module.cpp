@@ -8,6 +8,7 @@ void bind_gemm_kernels(py::module_& m);  // after bind_kernels: adds to its subm
 void bind_layer_kernels(py::module_& m);
 void bind_merge_kernels(py::module_& m);
 void bind_network(py::module_& m);
+void bind_network_shards(py::module_& m);  // after bind_network: adds to Network
 void bind_pool(py::module_& m);
 }  // namespace fastdnn::bind
 
@@ -23,5 +24,6 @@ PYBIND11_MODULE(_core, m) {
   fastdnn::bind::bind_layer_kernels(m);
   fastdnn::bind::bind_merge_kernels(m);
   fastdnn::bind::bind_network(m);
+  fastdnn::bind::bind_network_shards(m);
   fastdnn::bind::bind_pool(m);
 }

@@ -6,19 +6,13 @@
 
 #include "bindings/checks.h"
 #include "bindings/network_data.h"
+#include "bindings/network_shard.h"
 #include "bindings/specs.h"
 #include "engine/network.h"
-#include "kernels/float_mode.h"
 
 namespace fastdnn::bind {
 
 namespace {
-
-// (loss, hits), or (loss, hits, weighted hits) when the call had sample weights.
-py::tuple result_tuple(const BatchResult& r, bool weighted) {
-  if (weighted) return py::tuple(py::make_tuple(r.loss, r.hits, r.weighted_hits));
-  return py::tuple(py::make_tuple(r.loss, r.hits));
-}
 
 int64_t batch_size_of(py::handle obj, int64_t rows) {
   // Any positive size is accepted (as Keras does); more than `rows` is one batch of them all.
@@ -31,16 +25,6 @@ py::array view(float* data, const ParamInfo& p, py::handle owner) {
   std::vector<py::ssize_t> shape{p.rows};
   if (p.cols != 0) shape.push_back(p.cols);
   return py::array_t<float>(shape, data, owner);
-}
-
-// Runs `work` with the GIL released, the network's lock held, and subnormal
-// numbers flushed to zero (kernels/float_mode.h).
-template <class Work>
-auto locked(Network& net, Work work) {
-  py::gil_scoped_release release;
-  std::lock_guard<std::mutex> lock(net.mutex);
-  FlushDenormals flush;
-  return work();
 }
 
 // A list with one array per head when the network was built with a list of heads, else head 0's array.
@@ -175,7 +159,9 @@ Every call that runs the network releases the GIL.)doc")
       .def(
           "train_batches",
           [](Network& net, py::handle x, py::handle y, py::handle order, py::handle batch_size,
-             py::handle learning_rates, py::handle sample_weight, py::handle outputs, py::handle head_losses) {
+             py::handle learning_rates, py::handle sample_weight, py::handle outputs, py::handle head_losses,
+             py::handle replica, py::handle reducer) {
+            const Replica shard = replica_of(replica, reducer);
             const Batch data = batch_of(net, x, y, sample_weight);
             const bool weighted = data.weighted();
             const int64_t rows = data.rows();
@@ -195,6 +181,9 @@ Every call that runs the network releases the GIL.)doc")
             }
             const std::vector<float*> out = output_buffers(net, outputs, n);
             double* per_head = head_loss_buffer(head_losses, {batches, net.heads()});
+            if (shard.sharded) {
+              return train_batches_sharded(net, data, idx.data(), n, bs, lrs.data(), out, per_head, shard, reducer);
+            }
             py::array_t<double> losses(batches), hits(batches), weighted_hits(weighted ? batches : 0);
             // Ctrl-C is noticed between batches (at most every 50 ms), so the
             // weights and the optimizer state stay those of a whole step.
@@ -221,11 +210,20 @@ Every call that runs the network releases the GIL.)doc")
           },
           py::arg("x"), py::arg("y"), py::arg("order"), py::arg("batch_size"), py::arg("learning_rates"),
           py::arg("sample_weight") = py::none(), py::arg("outputs") = py::none(), py::arg("head_losses") = py::none(),
+          py::arg("replica") = py::none(), py::arg("reducer") = py::none(),
           "Steps over x[order] in batches (one learning rate per batch); returns per-batch (losses, hits), "
           "and the per-batch weighted hits third when sample_weight (one weight per row of x) is given. "
           "outputs, a float32 (len(order), output_width) array (a list, one per head), receives the training "
           "outputs of each row (row i: the sample order[i]), for metrics computed in Python. head_losses, "
-          "float64 (batches, heads), receives each batch's unweighted loss per head.")
+          "float64 (batches, heads), receives each batch's unweighted loss per head.\n\n"
+          "Data-parallel: with replica=(rank, world) and reducer, this process takes rows "
+          "[rank·n//world, (rank+1)·n//world) of each global batch of n rows and runs compute_shard on "
+          "them; then reducer(shard_rows, loss_sum, hits[, weighted_hits]), called with the GIL held, "
+          "sums gradient_buffer() (and state_buffer()) across replicas in place and returns (loss, hits"
+          "[, weighted_hits], stop) for the global batch; then apply_gradients. losses[k] is that loss plus "
+          "the penalty; after stop=True only the batches applied are returned. outputs receive this "
+          "shard's rows, head_losses this shard's compute_shard head losses (not reduced). An exception "
+          "in the reducer ends the call before that step's update.")
       .def(
           "evaluate",
           [](Network& net, py::handle x, py::handle y, py::handle batch_size, py::handle sample_weight,

@@ -33,7 +33,7 @@ Targets head_targets(const Network& net, int h, py::handle y, const std::string&
   }
   py::array a = py::array::ensure(y);
   FloatArray v = (a && a.ndim() == 1 && width == 1) ? vector(y, name.c_str(), rows)
-                                                    : matrix(y, name.c_str(), rows, width);
+                                                    : matrix(y, name.c_str(), rows, width, rows == 0);
   keep.push_back(v);
   t.values = v.data();
   return t;
@@ -41,7 +41,7 @@ Targets head_targets(const Network& net, int h, py::handle y, const std::string&
 
 }  // namespace
 
-Inputs inputs_of(const Network& net, py::handle x) {
+Inputs inputs_of(const Network& net, py::handle x, bool allow_empty) {
   const int k = net.inputs();
   Inputs in;
   const bool listed = is_per_slot_list(x, net.spec().listed_inputs, k);
@@ -50,7 +50,7 @@ Inputs inputs_of(const Network& net, py::handle x) {
       throw py::type_error("x must be a list of " + std::to_string(k) + " arrays, one per input; got " +
                            std::string(py::str(py::type::of(x))));
     }
-    in.arrays.push_back(matrix(x, "x", -1, net.spec().input_widths[0]));
+    in.arrays.push_back(matrix(x, "x", -1, net.spec().input_widths[0], allow_empty));
   } else {
     py::sequence list = py::reinterpret_borrow<py::sequence>(x);
     if (int(list.size()) != k) {
@@ -60,16 +60,16 @@ Inputs inputs_of(const Network& net, py::handle x) {
     for (int s = 0; s < k; ++s) {
       const std::string name = "x[" + std::to_string(s) + "]";
       const int64_t rows = s == 0 ? -1 : in.arrays[0].shape(0);
-      in.arrays.push_back(matrix(list[size_t(s)], name.c_str(), rows, net.spec().input_widths[size_t(s)]));
+      in.arrays.push_back(matrix(list[size_t(s)], name.c_str(), rows, net.spec().input_widths[size_t(s)], allow_empty));
     }
   }
   for (const FloatArray& a : in.arrays) in.data.push_back(a.data());
   return in;
 }
 
-Batch batch_of(const Network& net, py::handle x, py::handle y, py::handle sample_weight) {
+Batch batch_of(const Network& net, py::handle x, py::handle y, py::handle sample_weight, bool allow_empty) {
   Batch b;
-  b.x = inputs_of(net, x);
+  b.x = inputs_of(net, x, allow_empty);
   const int64_t rows = b.rows();
   const int heads = net.heads();
   const float* weights = nullptr;

@@ -149,10 +149,9 @@ void Network::prepare_training(int64_t rows) {
   train_rows_ = rows;
 }
 
-BatchResult Network::train_step(const float* const* x, const Targets* y, int64_t rows, float lr,
-                                double* head_losses) {
-  const auto start = std::chrono::steady_clock::now();
-  train_step_running_ = true;
+BatchResult Network::forward_backward(const float* const* x, const Targets* y, const Pass& pass,
+                                      int64_t total_rows, double* head_losses) {
+  const int64_t rows = pass.rows;
   {
     PartTimer timer(part(StepProfile::kOther));
     for (int s = 0; s < inputs(); ++s) {
@@ -168,7 +167,6 @@ BatchResult Network::train_step(const float* const* x, const Targets* y, int64_t
   }
   Workspace& ws = *train_ws_;
   ws.set_inputs(x);
-  const Pass pass{rows, true, true, uint64_t(iterations)};
   forward(ws, pass);
   last_train_rows = rows;
   BatchResult result;
@@ -178,11 +176,17 @@ BatchResult Network::train_step(const float* const* x, const Targets* y, int64_t
     const Hits h = head_hits(ws, y, rows);
     result.hits = h.count;
     result.weighted_hits = h.weighted;
+    if (total_rows != rows) scale_loss_gradients(ws, rows, float(double(rows) / double(total_rows)));
   }
   backward(ws, pass);
+  return result;
+}
+
+double Network::apply_gradients(float lr) {
+  double total = 0.0;
   {
     PartTimer timer(part(StepProfile::kOther));
-    result.loss += penalty(true);
+    total = penalty(true);
   }
   {
     PartTimer timer(part(StepProfile::kOptimizer));
@@ -190,18 +194,22 @@ BatchResult Network::train_step(const float* const* x, const Targets* y, int64_t
     params_.apply_constraints();
   }
   ++iterations;
+  return total;
+}
+
+BatchResult Network::train_step(const float* const* x, const Targets* y, int64_t rows, float lr,
+                                double* head_losses) {
+  const auto start = std::chrono::steady_clock::now();
+  train_step_running_ = true;
+  BatchResult result = forward_backward(x, y, Pass{rows, true, true, uint64_t(iterations)}, rows, head_losses);
+  result.loss += apply_gradients(lr);
   train_step_running_ = false;
   if (profiling) ++profile.steps;
   step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
-int64_t Network::train_batches(const float* const* x, const Targets* y, const int64_t* order, int64_t n,
-                               int64_t batch_size, const float* learning_rates, double* losses,
-                               double* hits, double* weighted_hits,
-                               const std::function<bool()>& interrupted, float* const* outputs,
-                               double* head_losses) {
-  const int64_t batches = (n + batch_size - 1) / batch_size;
+void Network::prepare_gather(const Targets* y, int64_t batch_size) {
   const size_t k = size_t(inputs()), heads_n = size_t(heads());
   gathered_x_.resize(k);
   gathered_x_pointers_.resize(k);
@@ -221,24 +229,40 @@ int64_t Network::train_batches(const float* const* x, const Targets* y, const in
                                 y[h].values ? gathered_values_[h].data() : nullptr, y[h].width,
                                 weights ? gathered_weights_.data() : nullptr};
   }
+}
+
+void Network::gather(const float* const* x, const Targets* y, const int64_t* order, int64_t rows) {
+  const size_t k = size_t(inputs()), heads_n = size_t(heads());
+  const float* weights = y[0].weights;
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t src = order[i];
+    for (size_t s = 0; s < k; ++s) {
+      const int64_t in = spec_.input_widths[s];
+      std::memcpy(gathered_x_[s].data() + i * in, x[s] + src * in, sizeof(float) * size_t(in));
+    }
+    for (size_t h = 0; h < heads_n; ++h) {
+      const Targets& t = y[h];
+      if (t.values) {
+        std::memcpy(gathered_values_[h].data() + i * t.width, t.values + src * t.width,
+                    sizeof(float) * size_t(t.width));
+      }
+      if (t.labels) gathered_labels_[h][size_t(i)] = t.labels[src];
+    }
+    if (weights) gathered_weights_.data()[i] = weights[src];
+  }
+}
+
+int64_t Network::train_batches(const float* const* x, const Targets* y, const int64_t* order, int64_t n,
+                               int64_t batch_size, const float* learning_rates, double* losses,
+                               double* hits, double* weighted_hits,
+                               const std::function<bool()>& interrupted, float* const* outputs,
+                               double* head_losses) {
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  const size_t heads_n = size_t(heads());
+  prepare_gather(y, batch_size);
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t r0 = b * batch_size, rows = std::min(batch_size, n - r0);
-    for (int64_t i = 0; i < rows; ++i) {
-      const int64_t src = order[r0 + i];
-      for (size_t s = 0; s < k; ++s) {
-        const int64_t in = spec_.input_widths[s];
-        std::memcpy(gathered_x_[s].data() + i * in, x[s] + src * in, sizeof(float) * size_t(in));
-      }
-      for (size_t h = 0; h < heads_n; ++h) {
-        const Targets& t = y[h];
-        if (t.values) {
-          std::memcpy(gathered_values_[h].data() + i * t.width, t.values + src * t.width,
-                      sizeof(float) * size_t(t.width));
-        }
-        if (t.labels) gathered_labels_[h][size_t(i)] = t.labels[src];
-      }
-      if (weights) gathered_weights_.data()[i] = weights[src];
-    }
+    gather(x, y, order + r0, rows);
     const BatchResult r = train_step(gathered_x_pointers_.data(), batch_targets_.data(), rows, learning_rates[b],
                                      head_losses ? head_losses + b * int64_t(heads_n) : nullptr);
     losses[b] = r.loss;

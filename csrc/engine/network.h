@@ -91,6 +91,40 @@ class Network {
   void predict_training(float* const* out, const float* const* x, int64_t rows, int64_t batch_size,
                         uint64_t random_stream);
 
+  // Data-parallel training (network_shard.cpp): one replica's part of a global batch.
+  // Forward (training mode), loss and backward on `rows` rows that are rows
+  // [row_offset, row_offset + rows) of a global batch of total_rows rows: the gradients of
+  // Σ w·L / total_rows (the loss gradient scaled by rows / total_rows) overwrite the gradient
+  // buffer; random ops draw what the global batch draws for these rows; BatchNorm uses this
+  // shard's statistics and, with update_moving_stats, moves its moving ones with them. No
+  // penalty, no update, iterations unchanged. loss = Σ_h weight_h·(Σ w·L_h / total_rows), so the
+  // shards' losses sum to the batch's; head_losses[h] = Σ w·L_h / total_rows. 0 rows: a zero
+  // gradient, nothing else touched. std::invalid_argument for an ActivityRegularization op when
+  // rows != total_rows (its penalty is divided by the rows it sees).
+  BatchResult compute_shard(const float* const* x, const Targets* y, int64_t rows, int64_t total_rows,
+                            int64_t row_offset, bool update_moving_stats, double* head_losses = nullptr);
+  // The tail of train_step on whatever the gradient buffer holds, in its order: the L1/L2
+  // penalty's gradient added, clipping, the optimizer's update, constraints, ++iterations.
+  // Returns the penalty. train_step = compute_shard(all rows) + apply_gradients, bit for bit.
+  double apply_gradients(float learning_rate);
+
+  // What a reducer decided: go on, stop after this step, or abort before applying it.
+  enum class Reduced { Continue, Stop, Abort };
+  // Called after each step's compute_shard with the shard's rows and result (loss and hits
+  // without penalty): sums the gradient (and state) buffers across replicas in place and
+  // overwrites `result` with the global batch's loss and hits. Abort: train_shards returns with
+  // the network as after the last applied step (the moving statistics put back).
+  using Reducer = std::function<Reduced(int64_t shard_rows, BatchResult& result)>;
+  // train_batches as replica `rank` of `world`: global batch b = order[b·B, b·B + n_b); this
+  // replica takes its rows [rank·n_b/world, (rank+1)·n_b/world) (contiguous, maybe none), runs
+  // compute_shard on them, `reduce`, then apply_gradients(learning_rates[b]). losses[b] is the
+  // reduced loss plus the penalty; outputs receive this shard's rows at their positions;
+  // head_losses this shard's compute_shard head losses (not reduced). Returns the batches applied.
+  int64_t train_shards(const float* const* x, const Targets* y, const int64_t* order, int64_t n,
+                       int64_t batch_size, const float* learning_rates, double* losses, double* hits,
+                       double* weighted_hits, int64_t rank, int64_t world, const Reducer& reduce,
+                       float* const* outputs = nullptr, double* head_losses = nullptr);
+
   // Forward in training mode (without moving the statistics) and backward, but
   // no update: the gradients of the next step, readable in params().
   double compute_gradients(const float* const* x, const Targets* y, int64_t rows);
@@ -115,6 +149,15 @@ class Network {
  private:
   double* part(int index);  // the profile counter to charge, or null when not profiling a step
   void forward(Workspace& ws, const Pass& pass);
+  // train_step up to its update: checks, forward, loss (and hits), backward. With total_rows
+  // != pass.rows the loss gradient is scaled by rows / total_rows first (a shard).
+  BatchResult forward_backward(const float* const* x, const Targets* y, const Pass& pass, int64_t total_rows,
+                               double* head_losses);
+  void scale_loss_gradients(Workspace& ws, int64_t rows, float factor);
+  void require_shardable(const char* why) const;  // throws for an ActivityRegularization op
+  // train_batches' gathering: buffers for batch_size rows, then rows x[order[i]] (y, weights) into them.
+  void prepare_gather(const Targets* y, int64_t batch_size);
+  void gather(const float* const* x, const Targets* y, const int64_t* order, int64_t rows);
   // out (rows, output_width) = the forward pass over x in chunks of batch_size, nothing updated;
   // in training mode chunk r0 draws from stream + r0.
   void forward_in_chunks(Workspace& ws, float* const* out, const float* const* x, int64_t rows,

@@ -113,6 +113,10 @@ struct Pass {
   bool training = false;             // dropout on, batch statistics
   bool update_moving_stats = false;  // a real step (not a gradient check)
   uint64_t step = 0;                 // the random stream: the optimizer's iteration count
+  // Row 0 is this row of a larger batch (a data-parallel shard): random ops draw for
+  // element (r, c) what the whole batch draws for (row_offset + r, c).
+  int64_t row_offset = 0;
+  uint64_t element_offset(int64_t width) const { return uint64_t(row_offset) * uint64_t(width); }
 };
 
 class Op {

@@ -18,9 +18,11 @@ class DropoutOp : public Op {
     if (!active_) {
       std::memcpy(ws.out(spec.output), ws.in(spec.input), sizeof(float) * size_t(n));
     } else if (spec.kind == OpKind::AlphaDropout) {
-      alpha_dropout_forward(ws.out(spec.output), mask_.data(), ws.in(spec.input), n, spec.rate, spec.seed, pass.step);
+      alpha_dropout_forward(ws.out(spec.output), mask_.data(), ws.in(spec.input), n, spec.rate, spec.seed, pass.step,
+                            pass.element_offset(in_width));
     } else {
-      dropout_forward(ws.out(spec.output), mask_.data(), ws.in(spec.input), n, spec.rate, spec.seed, pass.step);
+      dropout_forward(ws.out(spec.output), mask_.data(), ws.in(spec.input), n, spec.rate, spec.seed, pass.step,
+                      pass.element_offset(in_width));
     }
   }
   void backward(Workspace& ws, const Pass& pass) override {

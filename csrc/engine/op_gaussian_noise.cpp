@@ -23,10 +23,11 @@ class GaussianNoiseOp : public Op {
     if (!active_) {
       std::memcpy(ws.out(spec.output), ws.in(spec.input), sizeof(float) * size_t(n));
     } else if (additive) {
-      gaussian_noise_forward(ws.out(spec.output), ws.in(spec.input), n, spec.stddev, spec.seed, pass.step);
+      gaussian_noise_forward(ws.out(spec.output), ws.in(spec.input), n, spec.stddev, spec.seed, pass.step,
+                             pass.element_offset(in_width));
     } else {
       gaussian_dropout_forward(ws.out(spec.output), mask_.data(), ws.in(spec.input), n, spec.rate, spec.seed,
-                               pass.step);
+                               pass.step, pass.element_offset(in_width));
     }
   }
   void backward(Workspace& ws, const Pass& pass) override {

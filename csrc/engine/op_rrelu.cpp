@@ -16,7 +16,8 @@ class RReLUOp : public Op {
     // output first and are overwritten by y = x·multiplier in place.
     float* multiplier = pass.training ? multiplier_.data() : ws.out(spec.output);
     rrelu_forward(ws.out(spec.output), multiplier, ws.in(spec.input), pass.rows * in_width,
-                  float(spec.lower), float(spec.upper), pass.training, spec.seed, pass.step);
+                  float(spec.lower), float(spec.upper), pass.training, spec.seed, pass.step,
+                  pass.element_offset(in_width));
   }
   void backward(Workspace& ws, const Pass& pass) override {
     if (!ws.grad(spec.input)) return;

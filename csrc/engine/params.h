@@ -55,6 +55,8 @@ class ParamStore {
   float* trainable_values() { return trainable_.data(); }
   float* trainable_grads() { return grads_.data(); }
   int64_t trainable_size() const { return trainable_size_; }
+  float* state_values() { return state_.data(); }
+  int64_t state_size() const { return state_size_; }
 
  private:
   std::vector<ParamInfo> infos_;

@@ -9,10 +9,10 @@
 namespace fastdnn {
 
 void dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate, uint64_t seed,
-                     uint64_t stream) {
+                     uint64_t stream, uint64_t offset) {
   const float scale = float(1.0 / (1.0 - rate));
   parallel_elementwise(n, [&](int64_t begin, int64_t end) {
-    for_each_uniform(seed, stream, begin, end, [&](int64_t i, float u) {
+    for_each_uniform(seed, stream, offset, begin, end, [&](int64_t i, float u) {
       mask[i] = u >= rate ? scale : 0.0f;
       y[i] = x[i] * mask[i];
     });
@@ -20,7 +20,7 @@ void dropout_forward(float* y, float* mask, const float* x, int64_t n, double ra
 }
 
 void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, double rate,
-                           uint64_t seed, uint64_t stream) {
+                           uint64_t seed, uint64_t stream, uint64_t offset) {
   const double alpha = 1.6732632423543772848170429916717;
   const double lambda = 1.0507009873554804934193349852946;
   const double alpha_p = -lambda * alpha;
@@ -29,7 +29,7 @@ void alpha_dropout_forward(float* y, float* mask, const float* x, int64_t n, dou
   const double b = -a * alpha_p * p;
   const float a_f = float(a), b_f = float(b), dropped = float(a * alpha_p + b);
   parallel_elementwise(n, [&](int64_t begin, int64_t end) {
-    for_each_uniform(seed, stream, begin, end, [&](int64_t i, float u) {
+    for_each_uniform(seed, stream, offset, begin, end, [&](int64_t i, float u) {
       const bool keep = u >= rate;
       mask[i] = keep ? a_f : 0.0f;
       y[i] = keep ? a_f * x[i] + b_f : dropped;

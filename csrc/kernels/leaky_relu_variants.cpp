@@ -43,7 +43,7 @@ void prelu_backward(float* dx, float* dalpha, const float* dy, const float* x,
 }
 
 void rrelu_forward(float* y, float* multiplier, const float* x, int64_t n, float lower,
-                   float upper, bool training, uint64_t seed, uint64_t stream) {
+                   float upper, bool training, uint64_t seed, uint64_t stream, uint64_t offset) {
   if (!training) {
     const float slope = 0.5f * (lower + upper);
     parallel_elementwise(n, [&](int64_t begin, int64_t end) {
@@ -55,7 +55,7 @@ void rrelu_forward(float* y, float* multiplier, const float* x, int64_t n, float
     return;
   }
   parallel_elementwise(n, [&](int64_t begin, int64_t end) {
-    for_each_uniform(seed, stream, begin, end, [&](int64_t i, float u) {
+    for_each_uniform(seed, stream, offset, begin, end, [&](int64_t i, float u) {
       multiplier[i] = x[i] >= 0.0f ? 1.0f : lower + (upper - lower) * u;
       y[i] = x[i] * multiplier[i];
     });

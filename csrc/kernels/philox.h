@@ -34,16 +34,16 @@ inline Philox4x32 philox4x32(uint64_t seed, uint64_t stream, uint64_t block) {
 // Uniform in [0, 1) from the top 24 bits (every value exactly representable).
 inline float uniform_from_bits(uint32_t bits) { return float(bits >> 8) * (1.0f / 16777216.0f); }
 
-// body(i, u) with u ~ U[0,1) for every element i in [begin, end); begin % 4 == 0.
+// body(i, u) for every element i in [begin, end), u ~ U[0,1) the draw of element
+// offset + i: a shard whose first element is element `offset` of a larger batch draws
+// what the whole batch draws there (element j: block j/4, lane j%4).
 template <class Body>
-inline void for_each_uniform(uint64_t seed, uint64_t stream, int64_t begin, int64_t end,
+inline void for_each_uniform(uint64_t seed, uint64_t stream, uint64_t offset, int64_t begin, int64_t end,
                              Body body) {
-  for (int64_t block = begin / 4; block * 4 < end; ++block) {
-    const Philox4x32 r = philox4x32(seed, stream, uint64_t(block));
-    for (int lane = 0; lane < 4; ++lane) {
-      const int64_t i = block * 4 + lane;
-      if (i >= begin && i < end) body(i, uniform_from_bits(r.v[lane]));
-    }
+  for (int64_t i = begin; i < end;) {
+    const uint64_t j = offset + uint64_t(i);  // wraps modulo 2^64 rather than overflow
+    const Philox4x32 r = philox4x32(seed, stream, j / 4);
+    for (unsigned lane = unsigned(j % 4); lane < 4 && i < end; ++lane, ++i) body(i, uniform_from_bits(r.v[lane]));
   }
 }
 
