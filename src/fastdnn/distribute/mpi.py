@@ -56,8 +56,26 @@ class MPIStrategy(Strategy):
         return out
 
     def allreduce_sum(self, array):
-        """Σ over ranks in rank order: the same bits on every rank, whatever the MPI."""
-        return combine_gradients(list(self.gather(np.asarray(array, np.float32))))
+        """Σ over ranks in rank order, float32: the same bits on every rank, whatever the MPI. Up to 4
+        ranks, every rank gathers every buffer and adds them all (traffic (N-1)·size per rank); beyond,
+        rank j gathers chunk j of every buffer, adds it, and the sums are gathered (traffic about
+        2·size per rank, as a ring all-reduce). Both add each element in rank order: the same bits.
+        FASTDNN_MPI_REDUCTION=gather|scatter forces one (the tests check both)."""
+        array = np.ascontiguousarray(array, np.float32)
+        world = self.num_replicas_in_sync
+        method = os.environ.get("FASTDNN_MPI_REDUCTION") or ("gather" if world <= 4 else "scatter")
+        if method == "gather" or array.size < world:
+            return combine_gradients(list(self.gather(array)))
+        MPI, n = self._MPI, array.size
+        displs = [r * n // world for r in range(world)]
+        counts = [(r + 1) * n // world - displs[r] for r in range(world)]
+        mine = counts[self.rank]
+        pieces = np.empty((world, mine), np.float32)
+        self.comm.Alltoallv([array, counts, displs, MPI.FLOAT], [pieces, [mine] * world,
+                                                               [mine * r for r in range(world)], MPI.FLOAT])
+        total = np.empty(n, np.float32)
+        self.comm.Allgatherv(combine_gradients(list(pieces)), [total, counts, displs, MPI.FLOAT])
+        return total
 
     def broadcast(self, array, root=0):
         """`array` overwritten in place with rank `root`'s."""
@@ -112,11 +130,14 @@ class MPIStrategy(Strategy):
         before = self._before
 
         def reducer(rows, *sums):
-            all_rows = self.gather(np.array([rows], np.int64))[:, 0]
-            grads[...] = combine_gradients(list(self.gather(grads)))
-            state[...] = combine_states(list(self.gather(state)), list(all_rows), before)
-            before[...] = state
-            totals = self.gather(np.array(sums, np.float64)).sum(axis=0)  # float64, rank order
+            small = self.gather(np.array([rows, *sums], np.float64))  # rows, loss, hits (, weighted hits)
+            grads[...] = self.allreduce_sum(grads)
+            if state.size:
+                state[...] = combine_states(list(self.gather(state)), [int(r) for r in small[:, 0]], before)
+                before[...] = state
+            totals = [0.0] * len(sums)
+            for rank_sums in small[:, 1:]:  # float64, in rank order
+                totals = [t + s for t, s in zip(totals, rank_sums)]
             return (*(float(t) for t in totals), False)
 
         buffers = outputs if isinstance(outputs, list) else ([outputs] if outputs is not None else [])
