@@ -35,6 +35,10 @@ class MPIStrategy(Strategy):
         self._MPI = MPI
         self.comm = communicator or MPI.COMM_WORLD
         self.rank, self.num_replicas_in_sync = self.comm.Get_rank(), self.comm.Get_size()
+        local = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
+        self._local_ranks = local.Get_size()
+        local.Free()
+        self._one_machine = self.comm.allreduce(self._local_ranks, op=MPI.MIN) == self.num_replicas_in_sync
         self._share_cores()
 
     def _share_cores(self):
@@ -43,9 +47,7 @@ class MPIStrategy(Strategy):
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         if os.environ.get("OMP_NUM_THREADS") or _core.get_num_threads() != cores:
             return  # the user chose
-        local = self.comm.Split_type(self._MPI.COMM_TYPE_SHARED, key=self.rank)
-        _core.set_num_threads(max(1, cores // local.Get_size()))
-        local.Free()
+        _core.set_num_threads(max(1, cores // self._local_ranks))
 
     # --- collectives that move data only ---------------------------------------------------------
     def gather(self, array):
@@ -56,14 +58,16 @@ class MPIStrategy(Strategy):
         return out
 
     def allreduce_sum(self, array):
-        """Σ over ranks in rank order, float32: the same bits on every rank, whatever the MPI. Up to 4
-        ranks, every rank gathers every buffer and adds them all (traffic (N-1)·size per rank); beyond,
-        rank j gathers chunk j of every buffer, adds it, and the sums are gathered (traffic about
-        2·size per rank, as a ring all-reduce). Both add each element in rank order: the same bits.
+        """Σ over ranks in rank order, float32: the same bits on every rank, whatever the MPI. On one
+        machine with up to 4 ranks (shared memory: measured faster there), every rank gathers every
+        buffer and adds them all (traffic (N-1)·size per rank); otherwise rank j gathers chunk j of
+        every buffer, adds it, and the sums are gathered (traffic about 2·size per rank, as a ring
+        all-reduce). Both add each element in rank order: the same bits.
         FASTDNN_MPI_REDUCTION=gather|scatter forces one (the tests check both)."""
         array = np.ascontiguousarray(array, np.float32)
         world = self.num_replicas_in_sync
-        method = os.environ.get("FASTDNN_MPI_REDUCTION") or ("gather" if world <= 4 else "scatter")
+        default = "gather" if world <= 4 and self._one_machine else "scatter"
+        method = os.environ.get("FASTDNN_MPI_REDUCTION") or default
         if method == "gather" or array.size < world:
             return combine_gradients(list(self.gather(array)))
         MPI, n = self._MPI, array.size
