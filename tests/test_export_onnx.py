@@ -308,3 +308,17 @@ def test_without_the_onnx_package_the_error_names_the_extra(tmp_path, monkeypatc
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
     with pytest.raises(ImportError, match=r'pip install "fastdnn\[onnx\]"'):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+def test_a_sequential_holding_a_model_exports_as_predict_computes_it(tmp_path):
+    keras.utils.set_random_seed(10)
+    inner = keras.Sequential([layers.Input(shape=(4,)), layers.Dense(5, activation="softsign")], name="inner")
+    model = keras.Sequential([layers.Input(shape=(2, 2)), layers.Flatten(), inner, layers.Dense(3)])
+    assert_matches_predict(model, [data(37, 2, 2)], tmp_path)
+
+
+def test_a_layer_whose_call_fixes_training_mode_is_refused(tmp_path):
+    from functional_models import mc_dropout_model
+
+    with pytest.raises(ValueError, match="inference only"):
+        mc_dropout_model().export(tmp_path / "m.onnx", format="onnx")
