@@ -4,7 +4,10 @@ The file is built from the engine plan (fastdnn._plan), the op dicts every layer
 to, so whatever fastdnn can run it can export. The engine sees every tensor as (batch, features);
 so does the ONNX graph between its inputs and outputs: each input of shape (batch, d1, d2, ...) is
 flattened to (batch, d1·d2·...) on entry, and each output is reshaped to the model's output shape
-on exit. Flatten and Reshape layers therefore cost nothing, as in the engine.
+on exit. Flatten and Reshape layers therefore cost nothing, as in the engine. The batch dimension
+is the symbolic "batch"; the inputs are named as the model's (a Sequential without an Input layer:
+"<model name>_input") and the outputs as model.output_names (one equal to an input's name, an input
+passed straight through, gets _1: an ONNX value has one name).
 
 Opset 17 (ONNX 1.12, 2022): it has LayerNormalization, and it is read by every current runtime
 (onnxruntime >= 1.12, OpenVINO, TensorRT >= 8.5). GELU has no op before opset 20, so it is written
