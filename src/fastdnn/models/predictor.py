@@ -12,6 +12,14 @@ from fastdnn.models.data import as_list, rows_of, take
 
 
 class Predictor:
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Keras 3's export, for format="onnx" only (fastdnn.export_onnx: opset 17 unless
+        opset_version= says otherwise, a dynamic batch dimension, inference only). Keras' default
+        format, "tf_saved_model", and its other formats need their frameworks: a ValueError here."""
+        from fastdnn import export_onnx
+
+        export_onnx.export(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs in inference mode, (samples, outputs) float32."""
         x = self._prepare_x(x)
