@@ -22,7 +22,7 @@ if [ ${#tests[@]} -eq 0 ]; then
          tests/test_losses_extra.py tests/test_sample_weights.py tests/test_layer_kernels.py
          tests/test_layers_engine.py tests/test_constraints.py tests/test_metrics_in_fit.py
          tests/test_training_mode_call.py tests/test_merge_kernels.py tests/test_network_dag.py
-         tests/test_network_dag_bad_input.py)
+         tests/test_network_dag_bad_input.py tests/test_network_shards.py tests/test_network_shard_training.py)
 fi
 case "$kind" in
   address) runtime=libasan.so ;;
