@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from fastdnn import saving_graph
+from fastdnn import saving_graph, saving_keras
 from fastdnn._atomic import atomic_write
 
 FORMAT = "fastdnn"
@@ -31,13 +31,23 @@ _MAX_MANIFEST_BYTES = 64 << 20
 _noted_foreign_suffix = False
 
 
+def keras_kind(filepath):
+    """'keras' for a .keras name, 'weights' for .weights.h5 (Keras' formats, saving_keras.py);
+    None for any other name (fastdnn's own format; its own suffix is .fdnn)."""
+    name = str(os.fspath(filepath))
+    if name.endswith(".weights.h5"):
+        return "weights"
+    return "keras" if name.endswith(".keras") else None
+
+
 def note_suffix(filepath, stacklevel=4):
-    """Keras names (.h5, .keras) get fastdnn's format all the same: a UserWarning says so, once per
+    """Legacy Keras names (.h5, .hdf5) get fastdnn's format: a UserWarning says so, once per
     process (ModelCheckpoint calls this when it is made, so the note never lands among the
     progress lines of fit). `stacklevel` as warnings.warn's, counted from here: 4 names the user's
     model.save() line."""
     global _noted_foreign_suffix
-    if not _noted_foreign_suffix and str(filepath).endswith((".h5", ".hdf5", ".keras")):
+    name = str(filepath)
+    if not _noted_foreign_suffix and name.endswith((".h5", ".hdf5")) and not name.endswith(".weights.h5"):
         _noted_foreign_suffix = True
         warnings.warn(f"fastdnn writes {os.path.basename(str(filepath))!r} in its own format (a zip of JSON and "
                       "NumPy arrays), not Keras' HDF5/.keras format; load it with fastdnn.models.load_model.",
@@ -75,6 +85,8 @@ def save_model(model, filepath, overwrite=True):
         return
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
+    if keras_kind(filepath) == "keras":
+        return saving_keras.save_model(model, filepath)
     note_suffix(filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "model", **saving_graph.model_entries(model),
                 "layer_seeds": saving_graph.layer_seeds(model), "weights": _weights_manifest(model)}
@@ -109,6 +121,8 @@ def save_weights(model, filepath, overwrite=True):
         return
     if not model.built:
         raise ValueError("Cannot save the weights of a model that has not been built")
+    if keras_kind(filepath) == "weights":
+        return saving_keras.save_weights(model, filepath)
     note_suffix(filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "weights", "weights": _weights_manifest(model)}
     arrays = [(f"weights/{i:04d}.npy", w.value) for i, w in enumerate(model.weights)]
@@ -313,6 +327,8 @@ def _naming(error, filepath):
 
 
 def load_weights(model, filepath):
+    if keras_kind(filepath) == "weights":
+        return saving_keras.load_weights(model, filepath)
     archive = _Archive(filepath)
     try:
         if not model.built:
@@ -330,6 +346,8 @@ def load_weights(model, filepath):
 def load_model(filepath, compile=True, custom_objects=None):
     from fastdnn import optimizers
 
+    if saving_keras.is_keras_zip(filepath):  # by content: a fastdnn file named .keras still loads
+        return saving_keras.load_model(filepath, compile=compile, custom_objects=custom_objects)
     archive = _Archive(filepath)
     try:
         m = archive.manifest
