@@ -255,3 +255,27 @@ def test_missing_h5py_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", no_h5py)
     with pytest.raises(ImportError, match=r"fastdnn\[keras-files\]"):
         model.save(tmp_path / "m.keras")
+
+
+def test_a_flipped_byte_anywhere_in_a_keras_file_is_refused_or_harmless(tmp_path):
+    path = saved(tmp_path)
+    data = path.read_bytes()
+    model = keras.models.load_model(path)
+    x = np.ones((2, 6), "float32")
+    expected = model.predict(x, verbose=0)
+    outcomes = {"refused": 0, "identical": 0}
+    for position in range(0, len(data), max(1, len(data) // 400)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0x5A
+        flipped = tmp_path / "flip.keras"
+        flipped.write_bytes(bytes(damaged))
+        try:
+            loaded = keras.models.load_model(flipped)
+        except ValueError as e:
+            assert "flip.keras" in str(e)
+            outcomes["refused"] += 1
+            continue
+        # a flip nothing reads (a date, an attribute, padding) loads the saved model exactly
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+        outcomes["identical"] += 1
+    assert outcomes["refused"] > 100

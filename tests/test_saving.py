@@ -88,17 +88,17 @@ def test_a_keras_file_name_gets_fastdnns_format_and_a_warning_once(tmp_path, cap
                                   model.predict(x, verbose=0))
 
 
-def test_model_checkpoint_with_a_keras_name_warns_when_made_not_during_fit(tmp_path):
+def test_model_checkpoint_with_a_legacy_h5_name_warns_when_made_not_during_fit(tmp_path):
     from fastdnn import saving
 
     saving._noted_foreign_suffix = False
-    with pytest.warns(UserWarning, match="fastdnn writes 'best.keras' in its own format"):
-        checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"))
+    with pytest.warns(UserWarning, match="fastdnn writes 'best.h5' in its own format"):
+        checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "best.h5"))
     model, x, y = trained_model()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
-    assert (tmp_path / "best.keras").is_file()
+    assert (tmp_path / "best.h5").is_file()
 
 
 def test_saving_replaces_the_file_atomically_and_leaves_no_temporary(tmp_path):

@@ -50,8 +50,9 @@ def is_keras_zip(filepath):
     try:
         with zipfile.ZipFile(filepath) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError, struct.error,
+            OverflowError, UnicodeDecodeError, KeyError):
+        return False  # not a readable zip: fastdnn's own reader says why, naming the file
     return _CONFIG in names and "fastdnn.json" not in names
 
 
@@ -319,6 +320,8 @@ def load_model(filepath, compile=True, custom_objects=None):
         return model
     except (KeyError, TypeError, AttributeError, OverflowError, NotImplementedError, RecursionError) as e:
         raise ValueError(f"{filepath} has a configuration fastdnn cannot read ({e!r})") from None
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, struct.error) as e:  # read by h5py from the zip
+        raise ValueError(f"{filepath} is damaged ({e})") from None
     except ValueError as e:
         raise e if filepath in str(e) else ValueError(f"{filepath}: {e}") from None
     finally:
