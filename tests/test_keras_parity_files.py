@@ -121,3 +121,21 @@ def test_a_keras_functional_model_loads_in_fastdnn(tmp_path):
     model.save(tmp_path / "func.keras")
     loaded = fastdnn.models.load_model(tmp_path / "func.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_predict(model, x), atol=TOLERANCE)
+
+
+def test_a_keras_saved_h5_loads_in_fastdnn_and_predicts_the_same(tmp_path):
+    model, x = keras_trained()
+    model.save(tmp_path / "k.h5")
+    loaded = fastdnn.models.load_model(tmp_path / "k.h5")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_predict(model, x), atol=TOLERANCE)
+    assert loaded.optimizer.get_config()["learning_rate"] == pytest.approx(0.001)
+
+
+def test_a_fastdnn_saved_h5_loads_in_keras_and_predicts_the_same(tmp_path):
+    model, x = fastdnn_trained()
+    model.save(tmp_path / "f.h5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = keras.models.load_model(tmp_path / "f.h5")
+    np.testing.assert_allclose(keras_predict(loaded, x), model.predict(x, verbose=0), atol=TOLERANCE)
+    assert type(loaded.optimizer).__name__ == "Adam"

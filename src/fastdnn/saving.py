@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from fastdnn import saving_graph, saving_keras
+from fastdnn import saving_graph, saving_h5, saving_keras
 from fastdnn._atomic import atomic_write
 
 FORMAT = "fastdnn"
@@ -32,22 +32,25 @@ _noted_foreign_suffix = False
 
 
 def keras_kind(filepath):
-    """'keras' for a .keras name, 'weights' for .weights.h5 (Keras' formats, saving_keras.py);
+    """'keras' for a .keras name, 'weights' for .weights.h5 (Keras' formats, saving_keras.py), 'h5'
+    for .h5/.hdf5 (legacy Keras HDF5, saving_h5.py);
     None for any other name (fastdnn's own format; its own suffix is .fdnn)."""
     name = str(os.fspath(filepath))
     if name.endswith(".weights.h5"):
         return "weights"
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
     return "keras" if name.endswith(".keras") else None
 
 
 def note_suffix(filepath, stacklevel=4):
-    """Legacy Keras names (.h5, .hdf5) get fastdnn's format: a UserWarning says so, once per
-    process (ModelCheckpoint calls this when it is made, so the note never lands among the
-    progress lines of fit). `stacklevel` as warnings.warn's, counted from here: 4 names the user's
-    model.save() line."""
+    """Weights saved under a legacy Keras name (.h5, .hdf5 but .weights.h5) get fastdnn's format
+    (models under those names get legacy Keras HDF5): a UserWarning says so, once per process
+    (ModelCheckpoint calls this when it is made, so the note never lands among the progress lines
+    of fit). `stacklevel` as warnings.warn's, counted from here: 4 names the user's line."""
     global _noted_foreign_suffix
     name = str(filepath)
-    if not _noted_foreign_suffix and name.endswith((".h5", ".hdf5")) and not name.endswith(".weights.h5"):
+    if not _noted_foreign_suffix and keras_kind(name) == "h5":
         _noted_foreign_suffix = True
         warnings.warn(f"fastdnn writes {os.path.basename(str(filepath))!r} in its own format (a zip of JSON and "
                       "NumPy arrays), not Keras' HDF5/.keras format; load it with fastdnn.models.load_model.",
@@ -87,7 +90,8 @@ def save_model(model, filepath, overwrite=True):
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
     if keras_kind(filepath) == "keras":
         return saving_keras.save_model(model, filepath)
-    note_suffix(filepath)
+    if keras_kind(filepath) == "h5":
+        return saving_h5.save_model(model, filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "model", **saving_graph.model_entries(model),
                 "layer_seeds": saving_graph.layer_seeds(model), "weights": _weights_manifest(model)}
     from fastdnn import _random
@@ -346,8 +350,11 @@ def load_weights(model, filepath):
 def load_model(filepath, compile=True, custom_objects=None):
     from fastdnn import optimizers
 
-    if saving_keras.is_keras_zip(filepath):  # by content: a fastdnn file named .keras still loads
+    own = str(os.fspath(filepath)).endswith(".fdnn")  # otherwise by content: a fastdnn file named .keras loads
+    if not own and saving_keras.is_keras_zip(filepath):
         return saving_keras.load_model(filepath, compile=compile, custom_objects=custom_objects)
+    if not own and saving_h5.is_hdf5(filepath):
+        return saving_h5.load_model(filepath, compile=compile, custom_objects=custom_objects)
     archive = _Archive(filepath)
     try:
         m = archive.manifest

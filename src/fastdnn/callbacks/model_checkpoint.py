@@ -60,7 +60,8 @@ class ModelCheckpoint(MonitorCallback):
         self.filepath = os.fspath(filepath)
         from fastdnn import saving
 
-        saving.note_suffix(self.filepath, stacklevel=3)  # now, rather than among the progress lines of fit
+        if save_weights_only:  # now, rather than among the progress lines of fit
+            saving.note_suffix(self.filepath, stacklevel=3)
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
