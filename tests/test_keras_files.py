@@ -279,3 +279,26 @@ def test_a_flipped_byte_anywhere_in_a_keras_file_is_refused_or_harmless(tmp_path
         np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
         outcomes["identical"] += 1
     assert outcomes["refused"] > 100
+
+
+def test_overwrite_false_keeps_an_existing_keras_file(tmp_path):
+    model, _ = trained_model()
+    (tmp_path / "m.keras").write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        model.save(tmp_path / "m.keras", overwrite=False)
+    assert (tmp_path / "m.keras").read_bytes() == b"keep"
+
+
+def test_a_subclassed_model_is_not_written_as_a_keras_file(tmp_path):
+    class Twice(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs) * 2
+
+    model = Twice()
+    model(np.ones((1, 3), "float32"))
+    with pytest.raises(ValueError, match=r"class of your own.*\.fdnn"):
+        model.save(tmp_path / "m.keras")

@@ -139,3 +139,20 @@ def test_a_fastdnn_saved_h5_loads_in_keras_and_predicts_the_same(tmp_path):
         loaded = keras.models.load_model(tmp_path / "f.h5")
     np.testing.assert_allclose(keras_predict(loaded, x), model.predict(x, verbose=0), atol=TOLERANCE)
     assert type(loaded.optimizer).__name__ == "Adam"
+
+
+def test_a_fastdnn_functional_model_loads_in_keras(tmp_path):
+    fastdnn.backend.clear_session()
+    a, b = fastdnn.Input(shape=(3,), name="a"), fastdnn.Input(shape=(2,), name="b")
+    hidden = fastdnn.layers.Dense(4, activation="relu")(a)
+    merged = fastdnn.layers.Concatenate()([hidden, b])
+    model = fastdnn.Model([a, b], fastdnn.layers.Dense(1)(fastdnn.layers.BatchNormalization()(merged)))
+    model.compile(optimizer="adam", loss="mse")
+    x = [np.random.default_rng(0).normal(size=(6, 3)).astype("float32"),
+         np.random.default_rng(1).normal(size=(6, 2)).astype("float32")]
+    model.fit(x, np.ones((6, 1), "float32"), epochs=2, verbose=0)
+    model.save(tmp_path / "func.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = keras.models.load_model(tmp_path / "func.keras")
+    np.testing.assert_allclose(keras_predict(loaded, x), model.predict(x, verbose=0), atol=TOLERANCE)

@@ -86,14 +86,14 @@ def model_to_keras(model):
     from fastdnn import layers as layers_module
     from fastdnn.models import Sequential
 
+    entry = layers_module._class_entry(model)
+    if not entry["module"].startswith("keras"):
+        raise ValueError(f"fastdnn writes Keras files for Sequential and functional models; "
+                         f"{type(model).__name__} is a class of your own (save it as .fdnn)")
     config = model.get_config()
     for layer in config["layers"]:
         # Keras 3 warns on a layer's input shape argument; the model's build_input_shape says it
         layer["config"].pop("batch_input_shape", None)
-    entry = layers_module._class_entry(model)
-    if entry["module"].startswith("keras") is False:
-        raise ValueError(f"fastdnn writes Keras files for Sequential and functional models; "
-                         f"{type(model).__name__} is a class of your own (save it as .fdnn)")
     config.setdefault("trainable", model.trainable)
     out = {"module": entry["module"], "class_name": entry["class_name"], "config": config,
            "registered_name": entry["registered_name"]}

@@ -1,5 +1,7 @@
-"""fastdnn's model file: one zip holding fastdnn.json (configuration, compile
-settings, training state) and the weights and optimizer state as .npy arrays.
+"""fastdnn's model file (.fdnn, and any name Keras does not claim): one zip holding fastdnn.json
+(configuration, compile settings, training state) and the weights and optimizer state as .npy
+arrays. Keras' names go to Keras' formats: .keras and .weights.h5 (saving_keras.py), a model
+under .h5/.hdf5 (saving_h5.py); load_model goes by the content, but for a .fdnn name.
 
 No pickle anywhere: arrays are read only as little-endian float32 of the shape
 the configuration declares, checked before any data is read. Before a layer is
@@ -89,9 +91,9 @@ def save_model(model, filepath, overwrite=True):
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
     if keras_kind(filepath) == "keras":
-        return saving_keras.save_model(model, filepath)
+        return saving_keras.save_model(model, filepath, overwrite)
     if keras_kind(filepath) == "h5":
-        return saving_h5.save_model(model, filepath)
+        return saving_h5.save_model(model, filepath, overwrite)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "model", **saving_graph.model_entries(model),
                 "layer_seeds": saving_graph.layer_seeds(model), "weights": _weights_manifest(model)}
     from fastdnn import _random
@@ -126,7 +128,7 @@ def save_weights(model, filepath, overwrite=True):
     if not model.built:
         raise ValueError("Cannot save the weights of a model that has not been built")
     if keras_kind(filepath) == "weights":
-        return saving_keras.save_weights(model, filepath)
+        return saving_keras.save_weights(model, filepath, overwrite)
     note_suffix(filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "weights", "weights": _weights_manifest(model)}
     arrays = [(f"weights/{i:04d}.npy", w.value) for i, w in enumerate(model.weights)]

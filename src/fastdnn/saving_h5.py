@@ -31,13 +31,13 @@ def is_hdf5(filepath):
         return False
 
 
-def save_model(model, filepath):
+def save_model(model, filepath, overwrite=True):
     h5py = saving_keras.h5py_module()
     entry = keras_config.model_to_keras(model)
     model_config = {"class_name": entry["class_name"], "config": _legacy(entry["config"])}
     from fastdnn._atomic import atomic_write
 
-    with atomic_write(filepath, True) as out:
+    with atomic_write(filepath, overwrite) as out:
         with h5py.File(out, "w") as f:
             f.attrs["keras_version"] = saving_keras.KERAS_VERSION
             f.attrs["backend"] = "fastdnn"

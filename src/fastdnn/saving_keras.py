@@ -155,7 +155,7 @@ def _with_module(value, module):
     return value
 
 
-def save_model(model, filepath):
+def save_model(model, filepath, overwrite=True):
     h5py = h5py_module()
     entry = keras_config.model_to_keras(model)
     if model.compiled:
@@ -163,18 +163,18 @@ def save_model(model, filepath):
     weights = io.BytesIO()
     _write_weights_h5(h5py, weights, model, with_optimizer=model.compiled)
     metadata = {"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
-    with atomic_write(filepath, True) as f:
+    with atomic_write(filepath, overwrite) as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(_METADATA, json.dumps(metadata))
             archive.writestr(_CONFIG, json.dumps(entry))
             archive.writestr(_WEIGHTS, weights.getvalue())
 
 
-def save_weights(model, filepath):
+def save_weights(model, filepath, overwrite=True):
     h5py = h5py_module()
     weights = io.BytesIO()
     _write_weights_h5(h5py, weights, model, with_optimizer=model.compiled)
-    with atomic_write(filepath, True) as f:
+    with atomic_write(filepath, overwrite) as f:
         f.write(weights.getvalue())
 
 
