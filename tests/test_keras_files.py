@@ -302,3 +302,37 @@ def test_a_subclassed_model_is_not_written_as_a_keras_file(tmp_path):
     model(np.ones((1, 3), "float32"))
     with pytest.raises(ValueError, match=r"class of your own.*\.fdnn"):
         model.save(tmp_path / "m.keras")
+
+
+def test_a_forged_weights_h5_is_refused_before_reading(tmp_path):
+    model, _ = trained_model()
+    with h5py.File(tmp_path / "w.weights.h5", "w") as f:
+        f.create_dataset("layers/dense/vars/0", shape=(10 ** 5, 10 ** 5), dtype="f4")
+    with pytest.raises(ValueError, match=r"w\.weights\.h5.*declare"):
+        model.load_weights(tmp_path / "w.weights.h5")
+
+
+def test_a_weights_h5_for_another_model_is_refused_naming_the_weight(tmp_path):
+    model, _ = trained_model()
+    model.save_weights(tmp_path / "w.weights.h5")
+    keras.backend.clear_session()
+    other = keras.Sequential([layers.Input(shape=(5,)), layers.Dense(12)])
+    with pytest.raises(ValueError, match=r"w\.weights\.h5.*layers/dense/vars/0 has shape \[6, 12\]"):
+        other.load_weights(tmp_path / "w.weights.h5")
+
+
+def test_loading_a_keras_file_without_h5py_names_the_extra(monkeypatch, tmp_path):
+    import builtins
+
+    model, _ = trained_model()
+    model.save(tmp_path / "m.keras")
+    real_import = builtins.__import__
+
+    def no_h5py(name, *args, **kwargs):
+        if name == "h5py":
+            raise ImportError("no h5py")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_h5py)
+    with pytest.raises(ImportError, match=r"fastdnn\[keras-files\]"):
+        keras.models.load_model(tmp_path / "m.keras")
