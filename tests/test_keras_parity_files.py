@@ -156,3 +156,34 @@ def test_a_fastdnn_functional_model_loads_in_keras(tmp_path):
         warnings.simplefilter("error")
         loaded = keras.models.load_model(tmp_path / "func.keras")
     np.testing.assert_allclose(keras_predict(loaded, x), model.predict(x, verbose=0), atol=TOLERANCE)
+
+
+OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"]
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_keras_loads_fastdnns_optimizer_state_without_a_warning(tmp_path, optimizer):
+    model, _ = fastdnn_trained(optimizer)
+    model.save(tmp_path / "f.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns when the optimizer's variables do not match
+        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+        loaded = keras.models.load_model(tmp_path / "f.keras")
+    assert int(loaded.optimizer.iterations.numpy()) == 12
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_training_goes_on_alike_from_a_keras_file_with_its_optimizer_state(tmp_path, optimizer):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.BatchNormalization(), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    x, y = data()
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    model.save(tmp_path / "k.keras")
+    loaded = fastdnn.models.load_model(tmp_path / "k.keras")
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)  # one batch: no shuffling involved
+    loaded.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    # the step uses the slots and iterations the file carried (a fresh optimizer moves differently)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_predict(model, x), atol=TOLERANCE)

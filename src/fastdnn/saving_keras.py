@@ -33,7 +33,11 @@ _MAX_JSON_BYTES = 64 << 20
 KERAS_VERSION = "3.15.1"  # the Keras version whose layout fastdnn writes (metadata.json)
 # fastdnn slot names in Keras' order of optimizer variables: one list per add_optimizer_variables call
 _KERAS_SLOT_GROUPS = {"SGD": [["momentum"]], "Adam": [["momentum", "velocity"], ["velocity_hat"]],
-                      "AdamW": [["momentum", "velocity"], ["velocity_hat"]]}
+                      "AdamW": [["momentum", "velocity"], ["velocity_hat"]],
+                      "RMSprop": [["velocity"], ["momentum"], ["average_gradient"]],
+                      "Adagrad": [["accumulator"]], "Adadelta": [["accumulated_grad", "accumulated_delta_var"]],
+                      "Adamax": [["m", "norm"]],  # Keras calls Adamax's "m" "momentum"
+                      "Nadam": [["momentum", "velocity"]]}  # then Keras' u_product, a scalar, last
 
 
 def h5py_module():
@@ -118,13 +122,20 @@ def _optimizer_variables(model):
     if state is None:  # never trained: Keras builds its slots (zeros) itself
         out += [np.zeros(w.shape, np.float32) for group in groups for w in model.trainable_weights
                 for name in group if _slot_used(optimizer, name)]
+    if type(optimizer).__name__ == "Nadam":
+        out.append(np.array(state[2] if state is not None else 1.0, dtype=np.float32))
     return out
 
 
 def _slot_used(optimizer, name):
-    if name == "momentum" and type(optimizer).__name__ == "SGD":
-        return bool(getattr(optimizer, "momentum", 0))
-    return name != "velocity_hat" or bool(getattr(optimizer, "amsgrad", False))
+    """Whether the optimizer's settings give it the slot `name` (as the engine's optimizer.cpp)."""
+    if name == "momentum" and type(optimizer).__name__ in ("SGD", "RMSprop"):
+        return getattr(optimizer, "momentum", 0) > 0
+    if name == "velocity_hat":
+        return bool(getattr(optimizer, "amsgrad", False))
+    if name == "average_gradient":
+        return bool(getattr(optimizer, "centered", False))
+    return True
 
 
 def _compile_config(model):
@@ -259,7 +270,8 @@ def _load_optimizer(model, weights):
         return
     names = [name for group in groups for name in group if _slot_used(model.optimizer, name)]
     trainable = model.trainable_weights
-    if count != 2 + len(names) * len(trainable):
+    nadam = type(model.optimizer).__name__ == "Nadam"
+    if count != 2 + len(names) * len(trainable) + nadam:
         return
     iterations = int(weights.read("optimizer/vars/0", ()).astype(np.int64))
     slots, index = {name: [None] * len(trainable) for name in names}, 2
@@ -269,7 +281,8 @@ def _load_optimizer(model, weights):
             for name in present:
                 slots[name][i] = weights.read(f"optimizer/vars/{index}", w.shape)
                 index += 1
-    model._pending_optimizer_state = (slots, iterations, 1.0)
+    u_product = float(weights.read(f"optimizer/vars/{index}", ())) if nadam else 1.0
+    model._pending_optimizer_state = (slots, iterations, u_product)
     model.optimizer._iterations = iterations
 
 
