@@ -187,3 +187,28 @@ def test_training_goes_on_alike_from_a_keras_file_with_its_optimizer_state(tmp_p
     loaded.fit(x, y, epochs=1, batch_size=64, verbose=0)
     # the step uses the slots and iterations the file carried (a fresh optimizer moves differently)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_predict(model, x), atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "nadam"])
+def test_keras_reads_the_optimizer_iterations_of_a_fastdnn_h5_file(tmp_path, optimizer):
+    # (Keras 3's legacy loader builds a Sequential's optimizer on no variables, so it keeps only
+    # iterations and learning_rate of any .h5 file, its own included)
+    model, _ = fastdnn_trained(optimizer)
+    model.save(tmp_path / "f.h5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+        theirs = keras.models.load_model(tmp_path / "f.h5")
+    assert int(theirs.optimizer.iterations.numpy()) == 12
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "nadam"])
+def test_fastdnn_reads_the_optimizer_state_of_a_keras_h5_file(tmp_path, optimizer):
+    model, _ = keras_trained(optimizer)
+    model.save(tmp_path / "k.h5")
+    mine = fastdnn.models.load_model(tmp_path / "k.h5")
+    slots, iterations, _ = mine._pending_optimizer_state
+    assert iterations == 12
+    theirs = {v.path: np.asarray(v.numpy()) for v in model.optimizer.variables}
+    first_kernel = [value for path, value in theirs.items() if path.endswith("hidden_kernel_velocity")][0]
+    np.testing.assert_array_equal(slots["velocity"][0], first_kernel)

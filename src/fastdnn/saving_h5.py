@@ -7,8 +7,8 @@ Layout: root attributes `model_config` (JSON: {"class_name", "config"}, layers a
 (attribute `weight_names`, datasets at those names, e.g. "dense/kernel:0" or Keras 3's
 "sequential/dense/kernel"). Weights are matched to the layers by order, as Keras does.
 
-fastdnn writes no `optimizer_weights` (the optimizer restarts, as after Keras' include_optimizer=
-False) and ignores them when reading. Safety as saving_keras: attribute and dataset sizes are
+The optimizer's variables go to `optimizer_weights` (attribute `weight_names`), in the order
+of Keras' optimizer.variables, as in .keras files (saving_keras: the optimizers whose variables map). Safety as saving_keras: attribute and dataset sizes are
 checked against the file before they are read, the model is built under a cap of the weights
 the file declares, and only fastdnn's layers are created.
 """
@@ -58,6 +58,14 @@ def save_model(model, filepath, overwrite=True):
                 for name, w in zip(names, layer.weights):
                     layer_group.create_dataset(name, data=np.asarray(w.value, dtype=np.float32))
             group.create_group("top_level_model_weights").attrs["weight_names"] = np.array([], dtype="S1")
+            values = saving_keras._optimizer_variables(model) if model.compiled else None
+            if values:
+                prefix = getattr(model.optimizer, "name", "optimizer")
+                names = [f"{prefix}/{i}" for i in range(len(values))]
+                optimizer_group = f.create_group("optimizer_weights")
+                optimizer_group.attrs["weight_names"] = [n.encode("utf8") for n in names]
+                for name, value in zip(names, values):
+                    optimizer_group.create_dataset(name, data=value)
 
 
 def _legacy(config):
@@ -124,6 +132,10 @@ def load_model(filepath, compile=True, custom_objects=None):
             training = dict(training)
             training["optimizer"] = training.pop("optimizer_config", None)
             saving_keras._compile(model, training, custom_objects)
+            optimizer_group = f.get("optimizer_weights")
+            if optimizer_group is not None:
+                names = _names(optimizer_group, "weight_names", filepath)
+                saving_keras._load_optimizer(model, weights, [f"optimizer_weights/{n}" for n in names])
         return model
     except (KeyError, TypeError, AttributeError, OverflowError, NotImplementedError, RecursionError) as e:
         raise ValueError(f"{filepath} has a configuration fastdnn cannot read ({e!r})") from None

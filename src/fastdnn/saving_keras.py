@@ -261,27 +261,29 @@ def _load_layers(model, weights):
         w.assign(value)
 
 
-def _load_optimizer(model, weights):
-    """Carries Keras' optimizer variables into fastdnn's slots where they map (a plus: a mismatch
-    leaves the optimizer fresh, as Keras itself does with a warning)."""
+def _load_optimizer(model, weights, paths=None):
+    """Carries Keras' optimizer variables (datasets `paths` in Keras' order, by default
+    optimizer/vars/<i>) into fastdnn's slots where they map (a plus: a mismatch leaves the
+    optimizer fresh, as Keras itself does with a warning)."""
     groups = _KERAS_SLOT_GROUPS.get(type(model.optimizer).__name__)
-    count = weights.count("optimizer/vars")
-    if groups is None or count < 2:
+    if paths is None:
+        paths = [f"optimizer/vars/{i}" for i in range(weights.count("optimizer/vars"))]
+    if groups is None or len(paths) < 2:
         return
     names = [name for group in groups for name in group if _slot_used(model.optimizer, name)]
     trainable = model.trainable_weights
     nadam = type(model.optimizer).__name__ == "Nadam"
-    if count != 2 + len(names) * len(trainable) + nadam:
+    if len(paths) != 2 + len(names) * len(trainable) + nadam:
         return
-    iterations = int(weights.read("optimizer/vars/0", ()).astype(np.int64))
+    iterations = int(weights.read(paths[0], ()).astype(np.int64))
     slots, index = {name: [None] * len(trainable) for name in names}, 2
     for group in groups:
         present = [name for name in group if name in slots]
         for i, w in enumerate(trainable):
             for name in present:
-                slots[name][i] = weights.read(f"optimizer/vars/{index}", w.shape)
+                slots[name][i] = weights.read(paths[index], w.shape)
                 index += 1
-    u_product = float(weights.read(f"optimizer/vars/{index}", ())) if nadam else 1.0
+    u_product = float(weights.read(paths[index], ())) if nadam else 1.0
     model._pending_optimizer_state = (slots, iterations, u_product)
     model.optimizer._iterations = iterations
 
