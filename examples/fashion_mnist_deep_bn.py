@@ -72,7 +72,8 @@ def main():
                         show_shapes=True)
     model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
 
-    best_model_path = os.path.join(args.out, "best_model.keras")
+    # Keras' own file needs h5py (the keras-files extra); fastdnn's .fdnn needs nothing
+    best_model_path = os.path.join(args.out, "best_model.keras" if optional_extras.have("h5py") else "best_model.fdnn")
     have_tensorboard = optional_extras.have("tensorboardX")  # the `tensorboard` extra
     callbacks = [
         # Keeps the epoch with the lowest validation loss, whatever comes after it.

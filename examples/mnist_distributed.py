@@ -58,10 +58,12 @@ def main():
         model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=0.01),
                       metrics=["accuracy"])
 
+    # Keras' own file needs h5py (the keras-files extra); fastdnn's .fdnn needs nothing
+    checkpoint_name = "model.keras" if optional_extras.have("h5py") else "model.fdnn"
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_data=(x_valid, y_valid), verbose=2 if chief else 0,
-                        callbacks=[keras.callbacks.ModelCheckpoint(os.path.join(args.out, "model.keras"))])
+                        callbacks=[keras.callbacks.ModelCheckpoint(os.path.join(args.out, checkpoint_name))])
     training_time = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     if chief:

@@ -23,7 +23,7 @@ DOWNLOAD = os.environ.get("FASTDNN_TEST_DOWNLOAD") == "1"
 TIMEOUT = 600  # seconds; each example takes a few seconds at --epochs 1 on an idle machine
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-FORMAT_NOTE = "fastdnn writes"  # the start of fastdnn's warning that a .keras file gets its own format
+FORMAT_NOTE = "fastdnn writes"  # the start of fastdnn's warning that weights under a .h5 name get its own format
 
 
 def require(module):
@@ -44,7 +44,7 @@ def require(module):
 def run_example(script, out, *args, unimportable=()):
     """Runs examples/<script> with --epochs 1 --out <out>; returns its output (stdout and stderr).
     The modules named in `unimportable` raise ModuleNotFoundError on import, as when not installed."""
-    # Any warning fails the example, but fastdnn's note that a .keras name gets its own format.
+    # Any warning fails the example, but fastdnn's note that a .h5 weights name gets its own format.
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS=f"error,default:{FORMAT_NOTE}:UserWarning")
     if unimportable:
         blockers = out.parent / (out.name + "-unimportable")

@@ -72,33 +72,34 @@ def test_the_file_is_a_zip_of_json_and_npy_without_pickle(tmp_path):
     assert "optimizer_state" in manifest and manifest["optimizer_state"]["iterations"] == 12
 
 
-def test_a_keras_file_name_gets_fastdnns_format_and_a_warning_once(tmp_path, capsys):
+def test_weights_under_a_legacy_h5_name_get_fastdnns_format_and_a_warning_once(tmp_path, capsys):
     from fastdnn import saving
 
     saving._noted_foreign_suffix = False
     model, x, _ = trained_model()
-    with pytest.warns(UserWarning, match="fastdnn writes 'model.h5' in its own format") as caught:
-        model.save(tmp_path / "model.h5")
-    assert caught[0].filename == __file__  # points at the caller's save()
+    with pytest.warns(UserWarning, match="fastdnn writes 'w.h5' in its own format") as caught:
+        model.save_weights(tmp_path / "w.h5")
+    assert caught[0].filename == __file__  # points at the caller's save_weights()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model.save(tmp_path / "model.keras")  # once
+        model.save_weights(tmp_path / "w2.h5")  # once
     assert capsys.readouterr().err == ""
-    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "model.h5").predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
+    other, _, _ = trained_model("sgd")
+    other.load_weights(tmp_path / "w.h5")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-def test_model_checkpoint_with_a_keras_name_warns_when_made_not_during_fit(tmp_path):
+def test_model_checkpoint_of_weights_with_a_legacy_h5_name_warns_when_made_not_during_fit(tmp_path):
     from fastdnn import saving
 
     saving._noted_foreign_suffix = False
-    with pytest.warns(UserWarning, match="fastdnn writes 'best.keras' in its own format"):
-        checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"))
+    with pytest.warns(UserWarning, match="fastdnn writes 'best.h5' in its own format"):
+        checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "best.h5"), save_weights_only=True)
     model, x, y = trained_model()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
-    assert (tmp_path / "best.keras").is_file()
+    assert (tmp_path / "best.h5").is_file()
 
 
 def test_saving_replaces_the_file_atomically_and_leaves_no_temporary(tmp_path):

@@ -1,5 +1,7 @@
-"""fastdnn's model file: one zip holding fastdnn.json (configuration, compile
-settings, training state) and the weights and optimizer state as .npy arrays.
+"""fastdnn's model file (.fdnn, and any name Keras does not claim): one zip holding fastdnn.json
+(configuration, compile settings, training state) and the weights and optimizer state as .npy
+arrays. Keras' names go to Keras' formats: .keras and .weights.h5 (saving_keras.py), a model
+under .h5/.hdf5 (saving_h5.py); load_model goes by the content, but for a .fdnn name.
 
 No pickle anywhere: arrays are read only as little-endian float32 of the shape
 the configuration declares, checked before any data is read. Before a layer is
@@ -21,7 +23,7 @@ import zipfile
 
 import numpy as np
 
-from fastdnn import saving_graph
+from fastdnn import saving_graph, saving_h5, saving_keras
 from fastdnn._atomic import atomic_write
 
 FORMAT = "fastdnn"
@@ -31,13 +33,26 @@ _MAX_MANIFEST_BYTES = 64 << 20
 _noted_foreign_suffix = False
 
 
+def keras_kind(filepath):
+    """'keras' for a .keras name, 'weights' for .weights.h5 (Keras' formats, saving_keras.py), 'h5'
+    for .h5/.hdf5 (legacy Keras HDF5, saving_h5.py);
+    None for any other name (fastdnn's own format; its own suffix is .fdnn)."""
+    name = str(os.fspath(filepath))
+    if name.endswith(".weights.h5"):
+        return "weights"
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
+    return "keras" if name.endswith(".keras") else None
+
+
 def note_suffix(filepath, stacklevel=4):
-    """Keras names (.h5, .keras) get fastdnn's format all the same: a UserWarning says so, once per
-    process (ModelCheckpoint calls this when it is made, so the note never lands among the
-    progress lines of fit). `stacklevel` as warnings.warn's, counted from here: 4 names the user's
-    model.save() line."""
+    """Weights saved under a legacy Keras name (.h5, .hdf5 but .weights.h5) get fastdnn's format
+    (models under those names get legacy Keras HDF5): a UserWarning says so, once per process
+    (ModelCheckpoint calls this when it is made, so the note never lands among the progress lines
+    of fit). `stacklevel` as warnings.warn's, counted from here: 4 names the user's line."""
     global _noted_foreign_suffix
-    if not _noted_foreign_suffix and str(filepath).endswith((".h5", ".hdf5", ".keras")):
+    name = str(filepath)
+    if not _noted_foreign_suffix and keras_kind(name) == "h5":
         _noted_foreign_suffix = True
         warnings.warn(f"fastdnn writes {os.path.basename(str(filepath))!r} in its own format (a zip of JSON and "
                       "NumPy arrays), not Keras' HDF5/.keras format; load it with fastdnn.models.load_model.",
@@ -75,7 +90,10 @@ def save_model(model, filepath, overwrite=True):
         return
     if not model.built:
         raise ValueError("Cannot save a model that has not been built: call build() or fit() first")
-    note_suffix(filepath)
+    if keras_kind(filepath) == "keras":
+        return saving_keras.save_model(model, filepath, overwrite)
+    if keras_kind(filepath) == "h5":
+        return saving_h5.save_model(model, filepath, overwrite)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "model", **saving_graph.model_entries(model),
                 "layer_seeds": saving_graph.layer_seeds(model), "weights": _weights_manifest(model)}
     from fastdnn import _random
@@ -109,6 +127,8 @@ def save_weights(model, filepath, overwrite=True):
         return
     if not model.built:
         raise ValueError("Cannot save the weights of a model that has not been built")
+    if keras_kind(filepath) == "weights":
+        return saving_keras.save_weights(model, filepath, overwrite)
     note_suffix(filepath)
     manifest = {"format": FORMAT, "version": VERSION, "kind": "weights", "weights": _weights_manifest(model)}
     arrays = [(f"weights/{i:04d}.npy", w.value) for i, w in enumerate(model.weights)]
@@ -313,6 +333,8 @@ def _naming(error, filepath):
 
 
 def load_weights(model, filepath):
+    if keras_kind(filepath) == "weights":
+        return saving_keras.load_weights(model, filepath)
     archive = _Archive(filepath)
     try:
         if not model.built:
@@ -330,6 +352,11 @@ def load_weights(model, filepath):
 def load_model(filepath, compile=True, custom_objects=None):
     from fastdnn import optimizers
 
+    own = str(os.fspath(filepath)).endswith(".fdnn")  # otherwise by content: a fastdnn file named .keras loads
+    if not own and saving_keras.is_keras_zip(filepath):
+        return saving_keras.load_model(filepath, compile=compile, custom_objects=custom_objects)
+    if not own and saving_h5.is_hdf5(filepath):
+        return saving_h5.load_model(filepath, compile=compile, custom_objects=custom_objects)
     archive = _Archive(filepath)
     try:
         m = archive.manifest

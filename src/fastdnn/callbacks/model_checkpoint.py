@@ -33,7 +33,11 @@ class ModelCheckpoint(MonitorCallback):
 
     Differences from Keras 3: any file name is accepted (Keras requires
     ".keras"/".h5", or ".weights.h5" with save_weights_only); the model picks
-    the format and says so itself. The direction of `monitor` is only needed,
+    the format by the name: ".keras" writes Keras 3's file (configuration,
+    weights, and the optimizer state where Keras' variables map) and nothing
+    else, so training resumed from it starts a new shuffling stream; exact
+    resumption (the shuffling stream, every optimizer's state) needs a ".fdnn"
+    name, fastdnn's own format. The direction of `monitor` is only needed,
     and so only checked, when `save_best_only` is set.
     """
 
@@ -56,7 +60,8 @@ class ModelCheckpoint(MonitorCallback):
         self.filepath = os.fspath(filepath)
         from fastdnn import saving
 
-        saving.note_suffix(self.filepath, stacklevel=3)  # now, rather than among the progress lines of fit
+        if save_weights_only:  # now, rather than among the progress lines of fit
+            saving.note_suffix(self.filepath, stacklevel=3)
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only

@@ -10,6 +10,7 @@ SUM does not fix the order of the float additions."""
 import hashlib
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -166,6 +167,7 @@ class MPIStrategy(Strategy):
             sys.stderr.write(f"fastdnn: rank {self.rank} failed ({type(error).__name__}: {error}); aborting all "
                              f"{self.num_replicas_in_sync} ranks\n")
             sys.stderr.flush()
+            time.sleep(0.5)  # lets the launcher forward the message before the abort tears the job down
             self.comm.Abort(1)
 
 

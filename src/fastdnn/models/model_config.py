@@ -108,8 +108,10 @@ class ModelConfig:
         return json.dumps(layers_module.serialize(self), **kwargs)
 
     def save(self, filepath, overwrite=True, **kwargs):
-        """One file with the configuration, the weights and the optimizer state (fastdnn's own
-        format: a zip of JSON and .npy arrays, no pickle), written atomically. A subclassed model
+        """One file with the configuration, the weights and the optimizer state, written
+        atomically, in the format the name says: Keras 3's for ".keras", legacy Keras HDF5 for
+        ".h5"/".hdf5" (both need h5py, the keras-files extra), else fastdnn's own (".fdnn": a zip
+        of JSON and .npy arrays, no pickle, the one that resumes training exactly). A subclassed model
         is stored as its class's name and its configuration: load_model needs the class in
         custom_objects, and never imports anything the file names."""
         from fastdnn import saving

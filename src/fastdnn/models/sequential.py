@@ -264,8 +264,10 @@ class Sequential(Trainer):
         return json.dumps({"class_name": "Sequential", "config": self.get_config()}, **kwargs)
 
     def save(self, filepath, overwrite=True, **kwargs):
-        """One file with the configuration, the weights and the optimizer state (fastdnn's own
-        format: a zip of JSON and .npy arrays, no pickle), written atomically."""
+        """One file with the configuration, the weights and the optimizer state, written
+        atomically, in the format the name says: Keras 3's for ".keras", legacy Keras HDF5 for
+        ".h5"/".hdf5" (both need h5py, the keras-files extra), else fastdnn's own (".fdnn": a zip
+        of JSON and .npy arrays, no pickle, the one that resumes training exactly)."""
         from fastdnn import saving
 
         saving.save_model(self, filepath, overwrite=overwrite)
