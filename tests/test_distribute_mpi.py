@@ -76,7 +76,7 @@ def test_ranks_with_different_data_fail_fast_naming_the_data(tmp_path):
         "    m = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])\n"
         "    m.compile(loss='mse', optimizer='sgd')\n"
         "m.fit(np.zeros((10 + s.rank, 4)), np.zeros(10 + s.rank), verbose=0)\n")
-    completed = launch(2, script=str(script), timeout=60)
+    completed = launch(2, script=str(script), timeout=120)
     assert completed.returncode != 0
     assert "differ from rank 0 in the training data" in completed.stdout
 
@@ -94,7 +94,7 @@ def test_an_error_on_one_rank_ends_the_job_instead_of_hanging(tmp_path):
         "    m = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])\n"
         "    m.compile(loss='mse', optimizer='sgd')\n"
         "m.fit(np.zeros((64, 4)), np.zeros(64), epochs=50, verbose=0, callbacks=[Fail()])\n")
-    completed = launch(2, script=str(script), timeout=60)
+    completed = launch(2, script=str(script), timeout=120)
     assert completed.returncode != 0
     assert "rank 1 failed (RuntimeError: boom on rank 1)" in completed.stdout
 
@@ -109,7 +109,7 @@ def test_a_model_built_outside_the_scope_warns_of_independent_copies(tmp_path):
         "    warnings.simplefilter('always')\n"
         "    m.fit(np.zeros((8, 4)), np.zeros(8), verbose=0)\n"
         "print('WARNED' if any('independent copies' in str(w.message) for w in caught) else 'SILENT')\n")
-    completed = launch(2, script=str(script), timeout=60)
+    completed = launch(2, script=str(script), timeout=120)
     assert completed.returncode == 0, completed.stdout
     assert completed.stdout.count("WARNED") == 2
 
@@ -129,7 +129,7 @@ def test_only_the_chief_writes_checkpoints_and_they_resume(tmp_path):
         "path = os.path.join(folder, 'rank%d.keras' % s.rank)\n"
         "m.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path)])\n"
         "m.save(os.path.join(folder, 'final%d.keras' % s.rank))\n")
-    completed = launch(2, str(tmp_path), script=str(script), timeout=60)
+    completed = launch(2, str(tmp_path), script=str(script), timeout=120)
     assert completed.returncode == 0, completed.stdout
     assert sorted(p.name for p in tmp_path.glob("*.keras")) == ["final0.keras", "rank0.keras"]
     import fastdnn
