@@ -15,10 +15,11 @@ from fastdnn.layers.core import Input
 from fastdnn.models.data import rows_of
 from fastdnn.models.graph import Graph
 from fastdnn.models.model_config import ModelConfig, init_arguments
+from fastdnn.models.model_weights import ModelWeights
 from fastdnn.models.trainer import Trainer
 
 
-class Model(Trainer, ModelConfig):
+class Model(Trainer, ModelConfig, ModelWeights):
     """Model(inputs, outputs, name=None): the model computing `outputs` from `inputs` (KerasTensors,
     or lists/tuples/dicts of them). Subclass it with `call(self, inputs)` for a subclassed model."""
 
@@ -162,46 +163,6 @@ class Model(Trainer, ModelConfig):
     def _inner_graph(self):
         g = self._require_graph()
         return g.inputs, g.outputs, g.nodes
-
-    def get_layer(self, name=None, index=None):
-        if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
-
-    @property
-    def weights(self):
-        return [w for layer in self._layers for w in layer.weights]
-
-    @property
-    def variables(self):
-        return self.weights
-
-    @property
-    def trainable_weights(self):
-        return [w for w in self.weights if w.trainable] if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        return [w for w in self.weights if not w.trainable or not self.trainable]
-
-    def get_weights(self):
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights):
-        weights, mine = list(weights), self.weights
-        if len(weights) != len(mine):
-            raise ValueError(f"You called `set_weights(weights)` on model {self.name} with a weight list of "
-                             f"length {len(weights)}, but the model expects {len(mine)} weights.")
-        for w, value in zip(mine, weights):
-            w.assign(value)
-
-    def count_params(self):
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model has not been built.")
-        return sum(layer.count_params() for layer in self._layers)
 
     def _invalidate(self):
         self._network, self._network_key = None, None

@@ -8,10 +8,11 @@ from fastdnn import layers as layers_module
 from fastdnn.layers.base import has_own_call, require_engine_layer, unique_name
 from fastdnn.layers.core import Input
 from fastdnn.models.data import prepare_x
+from fastdnn.models.model_weights import ModelWeights
 from fastdnn.models.trainer import Trainer
 
 
-class Sequential(Trainer):
+class Sequential(Trainer, ModelWeights):
     """Sequential(layers=None, name=None): layers applied one after the other."""
 
     def __init__(self, layers=None, name=None, trainable=True):
@@ -118,48 +119,6 @@ class Sequential(Trainer):
         for layer in self._layers:
             shape = output_shape_of(layer, shape)
         return shape
-
-    def get_layer(self, name=None, index=None):
-        if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self._layers]}.")
-
-    @property
-    def weights(self):
-        return [w for layer in self._layers for w in layer.weights]
-
-    @property
-    def variables(self):
-        """Every variable of every layer (Keras 3: the same list as `weights`)."""
-        return self.weights
-
-    @property
-    def trainable_weights(self):
-        return [w for w in self.weights if w.trainable] if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        return [w for w in self.weights if not w.trainable or not self.trainable]
-
-    def get_weights(self):
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights):
-        weights = list(weights)
-        mine = self.weights
-        if len(weights) != len(mine):
-            raise ValueError(f"You called `set_weights(weights)` on model {self.name} with a weight list of "
-                             f"length {len(weights)}, but the model expects {len(mine)} weights.")
-        for w, value in zip(mine, weights):
-            w.assign(value)
-
-    def count_params(self):
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model has not been built.")
-        return sum(layer.count_params() for layer in self._layers)
 
     # --- what the Trainer needs -------------------------------------------------------
     @property
