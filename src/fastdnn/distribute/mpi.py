@@ -36,6 +36,7 @@ class MPIStrategy(Strategy):
         self._MPI = MPI
         self.comm = communicator or MPI.COMM_WORLD
         self.rank, self.num_replicas_in_sync = self.comm.Get_rank(), self.comm.Get_size()
+        self.shards = self.num_replicas_in_sync > 1
         local = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
         self._local_ranks = local.Get_size()
         local.Free()

@@ -54,6 +54,7 @@ class Strategy:
 
     num_replicas_in_sync = 1
     rank = 0
+    shards = False  # whether fit cuts each batch into shards (several replicas, or LocalStrategy)
 
     @property
     def is_chief(self):
@@ -79,6 +80,9 @@ class Strategy:
     def agree_to_stop(self, stop):
         return stop
 
+    def abort(self, error):
+        """An error during fit: MPIStrategy ends the whole job; one process has nothing to do."""
+
     def train_batches(self, net, x, y, order, batch_size, learning_rates, sample_weight=None, outputs=None,
                       head_losses=None):
         raise NotImplementedError
@@ -94,6 +98,8 @@ class LocalStrategy(Strategy):
         if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
             raise ValueError(f"replicas must be an int >= 1; got {replicas!r}")
         self.num_replicas_in_sync = int(replicas)
+
+    shards = True
 
     def train_batches(self, net, x, y, order, batch_size, learning_rates, sample_weight=None, outputs=None,
                       head_losses=None):

@@ -33,7 +33,7 @@ class Predictor:
         callback_list = self._inference_callbacks(callbacks, verbose, batches)
         callback_list.on_predict_begin()
         if callback_list._implements_predict_batch_hooks():  # Keras' loop: each batch in turn
-            widths = net.output_widths if self._uses_heads else [net.output_width]
+            widths = net.output_widths
             out = [np.empty((n, w), dtype=np.float32) for w in widths]
             for b in range(batches):
                 rows = slice(b * batch_size, (b + 1) * batch_size)

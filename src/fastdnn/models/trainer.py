@@ -35,18 +35,6 @@ _FIT_LOCK = threading.Lock()
 _NETWORK_LOCK = threading.RLock()
 
 
-def _abort(strategy, error):
-    """An error on one MPI rank ends the job (MPIStrategy.abort) rather than leave the others waiting."""
-    abort = getattr(strategy, "abort", None)
-    if abort is not None:
-        abort(error)
-
-
-def _heads(head_losses):
-    """The engine's head_losses= argument, passed only for a network with heads."""
-    return {} if head_losses is None else {"head_losses": head_losses}
-
-
 class Trainer(Predictor):
     _fitting = False  # the id of the thread running fit(), or False
     _nan_warned = False
@@ -100,8 +88,7 @@ class Trainer(Predictor):
 
     def _parallel(self):
         """The strategy fit trains with: one of several replicas (or LocalStrategy), else None."""
-        s = self._strategy
-        return s if s is not None and (s.num_replicas_in_sync > 1 or isinstance(s, distribute.LocalStrategy)) else None
+        return self._strategy if self._strategy is not None and self._strategy.shards else None
 
     def _require_compiled(self):
         if not self.compiled:
@@ -284,7 +271,7 @@ class Trainer(Predictor):
             try:
                 strategy.begin_fit(self, net, x, y)
             except BaseException as error:
-                _abort(strategy, error)
+                strategy.abort(error)
                 raise
 
         callback_list = callbacks_module.CallbackList(callbacks)
@@ -335,7 +322,7 @@ class Trainer(Predictor):
                     break
         except BaseException as error:
             if strategy is not None:
-                _abort(strategy, error)
+                strategy.abort(error)
             raise
         finally:
             # Also on KeyboardInterrupt or an error (Keras 3 skips it then): loggers and
@@ -381,7 +368,7 @@ class Trainer(Predictor):
             strategy = self._parallel()
             train = net.train_batches if strategy is None else functools.partial(strategy.train_batches, net)
             losses, *batch_hits = train(x, y, idx, batch_size, rates, sample_weight=sample_weight,
-                                        outputs=self._engine_form(rows), **_heads(head_losses))
+                                        outputs=self._engine_form(rows), head_losses=head_losses)
             elapsed = time.perf_counter() - started
             sizes = np.minimum(batch_size, len(idx) - batch_size * np.arange(count))
             tally.add(float(np.dot(losses, sizes)), len(idx), *(float(h.sum()) for h in batch_hits),
@@ -408,7 +395,7 @@ class Trainer(Predictor):
         """Per output, a (rows, width) buffer for the outputs the Python metrics need, or None."""
         if not any(o.python_metrics for o in compiled.outputs):
             return None
-        widths = net.output_widths if self._uses_heads else [net.output_width]
+        widths = net.output_widths
         return [np.empty((rows, w), np.float32) if o.python_metrics else None
                 for o, w in zip(compiled.outputs, widths)]
 
@@ -451,7 +438,7 @@ class Trainer(Predictor):
             out = take(outputs, chunk)
             head_losses = np.zeros(heads) if heads else None
             loss, *hits = net.evaluate(take(x, chunk), take(y, chunk), batch_size, sample_weight=weights,
-                                       outputs=self._engine_form(out), **_heads(head_losses))
+                                       outputs=self._engine_form(out), head_losses=head_losses)
             tally.add(loss * size, size, *hits, ys=take(ys, chunk) if outputs is not None else None, outputs=out,
                       weights=weights, head_loss_sums=None if head_losses is None else head_losses * size)
             if per_batch:
@@ -499,7 +486,7 @@ class Trainer(Predictor):
         rate = self.optimizer._learning_rates(net.iterations, 1)[0]
         heads = len(self._outputs.outputs) if self._uses_heads else 0
         head_losses = np.zeros(heads) if heads else None
-        loss, *hits = net.train_step(x, y, rate, sample_weight=sample_weight, **_heads(head_losses))
+        loss, *hits = net.train_step(x, y, rate, sample_weight=sample_weight, head_losses=head_losses)
         tally = self._outputs.new_tally(sample_weight)
         python = any(o.python_metrics for o in self._outputs.outputs)
         tally.add(loss * n, n, *hits, ys=ys, outputs=as_list(net.training_output()) if python else None,
