@@ -15,6 +15,30 @@ def require_finite(what, a):
         _core.require_finite(what, a)
 
 
+def as_samples(a, what):
+    """`a` as an array of numbers with a sample axis (a 1-D array: one feature per sample); a
+    TypeError or ValueError naming `what` otherwise."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must hold numbers; got an array of dtype {a.dtype}")
+    if a.ndim == 0:
+        raise ValueError(f"{what} must have a sample axis: an array of shape (samples, ...); got the scalar {a!r}")
+    return a.reshape(-1, 1) if a.ndim == 1 else a
+
+
+def fits_shape(a, sample_shape):
+    """Whether `a`'s samples have `sample_shape`, or are those samples already flattened."""
+    flattened = a.ndim == 2 and len(sample_shape) > 1 and a.shape[1] == int(np.prod(sample_shape))
+    return a.shape[1:] == tuple(sample_shape) or flattened
+
+
+def as_engine_rows(a, what):
+    """`a` (checked) as (samples, features) float32 C-contiguous; float32 C-contiguous data is not copied."""
+    if len(a) == 0:
+        raise ValueError(f"{what} is empty: it needs at least one sample")
+    return np.ascontiguousarray(a.reshape(len(a), -1), dtype=np.float32)
+
+
 def prepare_x(model, x):
     """x as (samples, features) float32 C-contiguous (float32 C-contiguous x is not copied),
     checked against the model's input shape; builds the model for x's shape if it is not built."""
@@ -22,27 +46,15 @@ def prepare_x(model, x):
         raise ValueError("x is None: fastdnn trains on NumPy arrays (x, y)")
     if isinstance(x, (list, tuple)) and x and isinstance(x[0], np.ndarray) and x[0].ndim > 1:
         raise NotImplementedError("fastdnn models have one input: pass x as one array")
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"x must hold numbers; got an array of dtype {x.dtype}")
-    if x.ndim == 0:
-        raise ValueError(f"x must have a sample axis: an array of shape (samples, ...); got the scalar {x!r}")
-    if x.ndim == 1:
-        x = x.reshape(-1, 1)
+    x = as_samples(x, "x")
     if not model.built:
         model.build((None, *x.shape[1:]))
-    expected = model._build_shape[1:]
-    if x.shape[1:] != expected:
-        if x.ndim == 2 and int(np.prod(expected)) == x.shape[1] and len(expected) > 1:
-            pass  # already flattened samples
-        else:
-            first = model._layers[0].name if model._layers else model.name
-            raise ValueError(
-                f'Input 0 of layer "{first}" is incompatible with the layer: expected shape '
-                f"{model._build_shape}, found shape {(None, *x.shape[1:])}")
-    if len(x) == 0:
-        raise ValueError("x is empty: it needs at least one sample")
-    return np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+    if not fits_shape(x, model._build_shape[1:]):
+        first = model._layers[0].name if model._layers else model.name
+        raise ValueError(
+            f'Input 0 of layer "{first}" is incompatible with the layer: expected shape '
+            f"{model._build_shape}, found shape {(None, *x.shape[1:])}")
+    return as_engine_rows(x, "x")
 
 
 def rows_of(x):

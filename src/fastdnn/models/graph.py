@@ -9,6 +9,7 @@ import numpy as np
 
 from fastdnn import _graph, _plan
 from fastdnn.layers.core import InputLayer
+from fastdnn.models.data import as_engine_rows, as_samples, fits_shape
 
 
 class Graph:
@@ -69,68 +70,25 @@ class Graph:
     def arrays_for_inputs(self, x, model_name):
         """x (one array, a list/tuple with one per input, or a dict keyed by input name) as a list of
         arrays in input order."""
-        k = len(self.inputs)
         if x is None:
             raise ValueError("x is None: pass the input data as NumPy arrays")
-        if isinstance(x, dict):
-            extra = sorted(set(x) - set(self.input_names))
-            missing = [n for n in self.input_names if n not in x]
-            if extra or missing:
-                raise ValueError(f"Model {model_name!r} takes the inputs {self.input_names}; x has the keys "
-                                 f"{sorted(x)}" + (f" (unknown: {extra})" if extra else "")
-                                 + (f" (missing: {missing})" if missing else ""))
-            return [x[n] for n in self.input_names]
-        if isinstance(x, (list, tuple)) and (k > 1 or (len(x) == 1 and _is_array_like(x[0]))):
-            if len(x) != k:
-                raise ValueError(f"Model {model_name!r} has {k} input(s) {self.input_names} but x holds "
-                                 f"{len(x)} arrays: pass one array per input, in that order, or a dict keyed "
-                                 "by input name")
-            return list(x)
-        if k > 1:
-            raise ValueError(f"Model {model_name!r} has {k} inputs {self.input_names}: pass x as a list of {k} "
-                             f"arrays or a dict keyed by input name; got one {type(x).__name__}")
-        return [x]
+        return _per_name(x, self.input_names, model_name, "x", "input", "one array per input, in that order",
+                         "", require_all=True)
 
     def check_input(self, i, a):
         """Input i's array as (samples, features) float32, checked against its shape."""
         t = self.inputs[i]
         label = f'Input {i} ("{self.input_names[i]}")'
-        a = np.asarray(a)
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{label} must hold numbers; got an array of dtype {a.dtype}")
-        if a.ndim == 0:
-            raise ValueError(f"{label} must have a sample axis: an array of shape (samples, ...); got a scalar")
-        if a.ndim == 1:
-            a = a.reshape(-1, 1)
-        expected = t.shape[1:]
-        flat = a.ndim == 2 and len(expected) > 1 and a.shape[1] == t.width
-        if a.shape[1:] != expected and not flat:
+        a = as_samples(a, label)
+        if not fits_shape(a, t.shape[1:]):
             raise ValueError(f"{label} expects arrays of shape {t.shape}; received shape {(None, *a.shape[1:])}")
-        if len(a) == 0:
-            raise ValueError(f"{label} is empty: it needs at least one sample")
-        return np.ascontiguousarray(a.reshape(len(a), -1), dtype=np.float32)
+        return as_engine_rows(a, label)
 
     def split_targets(self, y, model_name):
         """y (one array, a list/tuple with one per output, or a dict keyed by output name) as a list
         in output order (None for an output given no target)."""
-        h = len(self.outputs)
-        if isinstance(y, dict):
-            extra = sorted(set(y) - set(self.output_names))
-            if extra:
-                raise ValueError(f"Model {model_name!r} has the outputs {self.output_names}; y has the keys "
-                                 f"{sorted(y)} (unknown: {extra})")
-            return [y.get(n) for n in self.output_names]
-        if isinstance(y, (list, tuple)) and (h > 1 or (len(y) == 1 and _is_array_like(y[0]))):
-            if len(y) != h:
-                raise ValueError(f"Model {model_name!r} has {h} output(s) {self.output_names} but y holds "
-                                 f"{len(y)} arrays: pass one per output, in that order, or a dict keyed by "
-                                 "output name")
-            return list(y)
-        if h > 1:
-            raise ValueError(f"Model {model_name!r} has {h} outputs {self.output_names}: pass y as a list of {h} "
-                             f"arrays or a dict keyed by output name (the same array twice if both outputs "
-                             f"learn one target); got one {type(y).__name__}")
-        return [y]
+        return _per_name(y, self.output_names, model_name, "y", "output", "one per output, in that order",
+                         " (the same array twice if both outputs learn one target)", require_all=False)
 
     def shaped_outputs(self, out, n):
         """The engine's outputs (one (n, width) array per output) in the output shapes and structure;
@@ -141,6 +99,30 @@ class Graph:
         if isinstance(struct, (list, tuple)) and len(struct) == 1 and not isinstance(struct[0], (list, tuple, dict)):
             return shaped[0]
         return _graph.pack_like(struct, shaped)
+
+
+def _per_name(data, names, model_name, what, kind, one_each, hint, require_all):
+    """`data` (one array, a list/tuple with one per name, or a dict keyed by name) as a list in the
+    order of `names` (None for a name the dict leaves out, unless require_all); `what` is x or y,
+    `kind` input or output."""
+    n = len(names)
+    if isinstance(data, dict):
+        extra = sorted(set(data) - set(names))
+        missing = [name for name in names if name not in data] if require_all else []
+        if extra or missing:
+            verb = "takes the inputs" if kind == "input" else "has the outputs"
+            raise ValueError(f"Model {model_name!r} {verb} {names}; {what} has the keys {sorted(data)}"
+                             + (f" (unknown: {extra})" if extra else "") + (f" (missing: {missing})" if missing else ""))
+        return [data.get(name) for name in names]
+    if isinstance(data, (list, tuple)) and (n > 1 or (len(data) == 1 and _is_array_like(data[0]))):
+        if len(data) != n:
+            raise ValueError(f"Model {model_name!r} has {n} {kind}(s) {names} but {what} holds {len(data)} arrays: "
+                             f"pass {one_each}, or a dict keyed by {kind} name")
+        return list(data)
+    if n > 1:
+        raise ValueError(f"Model {model_name!r} has {n} {kind}s {names}: pass {what} as a list of {n} arrays or a "
+                         f"dict keyed by {kind} name{hint}; got one {type(data).__name__}")
+    return [data]
 
 
 def _is_array_like(a):
