@@ -33,6 +33,14 @@ def _row(fields, positions):
     return lines
 
 
+def _totals(model, line_length):
+    """The closing lines: parameters counted as Keras counts them."""
+    trainable = sum(int(w.value.size) for w in model.trainable_weights)
+    non_trainable = sum(int(w.value.size) for w in model.non_trainable_weights)
+    return [f"Total params: {trainable + non_trainable:,}", f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {non_trainable:,}", "_" * line_length]
+
+
 def format_summary(model, line_length=65, positions=None):
     positions = positions or [0.45, 0.85, 1.0]
     if positions[-1] <= 1:
@@ -46,15 +54,7 @@ def format_summary(model, line_length=65, positions=None):
         lines += _row([f"{layer.name} ({type(layer).__name__})", shape, layer.count_params()], positions)
         lines.append(" " * line_length)
     lines.append("=" * line_length)
-    trainable = sum(int(w.value.size) for w in model.trainable_weights)
-    non_trainable = sum(int(w.value.size) for w in model.non_trainable_weights)
-    lines += [
-        f"Total params: {trainable + non_trainable:,}",
-        f"Trainable params: {trainable:,}",
-        f"Non-trainable params: {non_trainable:,}",
-        "_" * line_length,
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _totals(model, line_length))
 
 
 def format_model_summary(model, line_length=None, positions=None):
@@ -97,12 +97,4 @@ def format_model_summary(model, line_length=None, positions=None):
                     lines += _row(["", "", "", source], positions)
         lines.append("_" * line_length if not stack else " " * line_length)
     lines[-1] = "=" * line_length
-    trainable = sum(int(w.value.size) for w in model.trainable_weights)
-    non_trainable = sum(int(w.value.size) for w in model.non_trainable_weights)
-    lines += [
-        f"Total params: {trainable + non_trainable:,}",
-        f"Trainable params: {trainable:,}",
-        f"Non-trainable params: {non_trainable:,}",
-        "_" * line_length,
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _totals(model, line_length))
