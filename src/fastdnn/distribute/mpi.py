@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from fastdnn.distribute.strategy import Strategy, combine_gradients, combine_states
+from fastdnn.distribute.strategy import Strategy, combine_states
 
 
 def _mpi():
@@ -40,6 +40,7 @@ class MPIStrategy(Strategy):
         local = self.comm.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
         self._local_ranks = local.Get_size()
         local.Free()
+        self._buffers = {}
         self._one_machine = self.comm.allreduce(self._local_ranks, op=MPI.MIN) == self.num_replicas_in_sync
         self._share_cores()
 
@@ -59,29 +60,42 @@ class MPIStrategy(Strategy):
         self.comm.Allgather(array, out)
         return out
 
-    def allreduce_sum(self, array):
+    def _scratch(self, key, shape, dtype):
+        """A buffer kept between calls (the reducer runs every step: no allocation per step)."""
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._buffers[key] = np.empty(shape, dtype)
+        return buffer
+
+    def allreduce_sum(self, array, out=None):
         """Σ over ranks in rank order, float32: the same bits on every rank, whatever the MPI. On one
         machine with up to 4 ranks (shared memory: measured faster there), every rank gathers every
         buffer and adds them all (traffic (N-1)·size per rank); otherwise rank j gathers chunk j of
         every buffer, adds it, and the sums are gathered (traffic about 2·size per rank, as a ring
-        all-reduce). Both add each element in rank order: the same bits.
-        FASTDNN_MPI_REDUCTION=gather|scatter forces one (the tests check both)."""
+        all-reduce). Both add each element in rank order: the same bits. The sum goes to `out` (it may
+        be `array` itself), or a new array. FASTDNN_MPI_REDUCTION=gather|scatter forces one (the tests
+        check both)."""
         array = np.ascontiguousarray(array, np.float32)
-        world = self.num_replicas_in_sync
+        out = np.empty_like(array) if out is None else out
+        world, n = self.num_replicas_in_sync, array.size
         default = "gather" if world <= 4 and self._one_machine else "scatter"
         method = os.environ.get("FASTDNN_MPI_REDUCTION") or default
-        if method == "gather" or array.size < world:
-            return combine_gradients(list(self.gather(array)))
-        MPI, n = self._MPI, array.size
+        if method == "gather" or n < world:
+            parts = self._scratch("parts", (world, n), np.float32)
+            self.comm.Allgather(array, parts)
+            _ordered_sum(parts, out.reshape(-1))
+            return out
+        MPI = self._MPI
         displs = [r * n // world for r in range(world)]
         counts = [(r + 1) * n // world - displs[r] for r in range(world)]
         mine = counts[self.rank]
-        pieces = np.empty((world, mine), np.float32)
+        pieces = self._scratch("pieces", (world, mine), np.float32)
         self.comm.Alltoallv([array, counts, displs, MPI.FLOAT], [pieces, [mine] * world,
                                                                [mine * r for r in range(world)], MPI.FLOAT])
-        total = np.empty(n, np.float32)
-        self.comm.Allgatherv(combine_gradients(list(pieces)), [total, counts, displs, MPI.FLOAT])
-        return total
+        chunk = self._scratch("chunk", (mine,), np.float32)
+        _ordered_sum(pieces, chunk)
+        self.comm.Allgatherv(chunk, [out.reshape(-1), counts, displs, MPI.FLOAT])
+        return out
 
     def broadcast(self, array, root=0):
         """`array` overwritten in place with rank `root`'s."""
@@ -137,7 +151,7 @@ class MPIStrategy(Strategy):
 
         def reducer(rows, *sums):
             small = self.gather(np.array([rows, *sums], np.float64))  # rows, loss, hits (, weighted hits)
-            grads[...] = self.allreduce_sum(grads)
+            self.allreduce_sum(grads, out=grads)
             if state.size:
                 state[...] = combine_states(list(self.gather(state)), [int(r) for r in small[:, 0]], before)
                 before[...] = state
@@ -157,7 +171,7 @@ class MPIStrategy(Strategy):
                                    self.num_replicas_in_sync), reducer=reducer, **kwargs)
         for buffer in buffers:
             if buffer is not None:
-                buffer[...] = self.allreduce_sum(buffer)
+                self.allreduce_sum(buffer, out=buffer)
         if head_losses is not None:
             head_losses[...] = self.gather(head_losses).sum(axis=0)
         return result
@@ -170,6 +184,13 @@ class MPIStrategy(Strategy):
             sys.stderr.flush()
             time.sleep(0.5)  # lets the launcher forward the message before the abort tears the job down
             self.comm.Abort(1)
+
+
+def _ordered_sum(parts, out):
+    """out = parts[0] + parts[1] + ... in float32, in rank order: combine_gradients' additions, in place."""
+    np.copyto(out, parts[0])
+    for part in parts[1:]:
+        out += part
 
 
 def _describe(data):
