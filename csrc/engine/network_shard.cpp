@@ -17,14 +17,15 @@
 namespace fastdnn {
 
 void Network::scale_loss_gradients(Workspace& ws, int64_t rows, float factor) {
-  std::vector<int> scaled;  // heads may share a gradient slot: scale each slot once
-  for (const auto& loss : losses_) {
-    if (!loss) continue;
-    const int slot = loss->grad_slot();
+  // Heads may share a gradient slot: each slot is scaled once, by the first head that has it
+  // (no allocation: this runs every step of a shard).
+  for (size_t h = 0; h < losses_.size(); ++h) {
+    if (!losses_[h]) continue;
+    const int slot = losses_[h]->grad_slot();
     float* grad = ws.grad(slot);
-    if (!grad || std::find(scaled.begin(), scaled.end(), slot) != scaled.end()) continue;
-    scaled.push_back(slot);
-    scale_in_place(grad, rows * ws.width(slot), factor);
+    bool seen = false;
+    for (size_t e = 0; e < h && !seen; ++e) seen = losses_[e] && losses_[e]->grad_slot() == slot;
+    if (grad && !seen) scale_in_place(grad, rows * ws.width(slot), factor);
   }
 }
 
