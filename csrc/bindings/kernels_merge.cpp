@@ -20,9 +20,19 @@ void check_kind(const std::string& kind) {
   throw py::value_error("unknown merge kind '" + kind + "'");
 }
 
+// The inputs checked (arrays), with their data pointers, widths and total width.
+struct MergeInputs {
+  std::vector<FloatArray> arrays;
+  std::vector<const float*> x;
+  std::vector<int64_t> widths;
+  int64_t total = 0;
+  int count() const { return int(arrays.size()); }
+  int64_t rows() const { return arrays[0].shape(0); }
+};
+
 // The inputs: a non-empty list of 2-D arrays with the same rows; equal widths unless
 // concatenating (then each divisible by blocks).
-std::vector<FloatArray> merge_inputs(py::handle xs, const std::string& kind, int64_t blocks) {
+MergeInputs merge_inputs(py::handle xs, const std::string& kind, int64_t blocks) {
   if (!py::isinstance<py::list>(xs)) throw py::type_error("xs must be a list of arrays");
   py::list list = py::reinterpret_borrow<py::list>(xs);
   if (list.size() == 0) throw py::value_error("xs must hold at least one array");
@@ -36,7 +46,14 @@ std::vector<FloatArray> merge_inputs(py::handle xs, const std::string& kind, int
     out.push_back(matrix(list[k], name.c_str(), rows, cols));
     if (out.back().shape(1) % blocks != 0) throw py::value_error(name + "'s width must be divisible by blocks");
   }
-  return out;
+  MergeInputs in;
+  in.arrays = std::move(out);
+  for (const FloatArray& a : in.arrays) {
+    in.x.push_back(a.data());
+    in.widths.push_back(a.shape(1));
+    in.total += a.shape(1);
+  }
+  return in;
 }
 
 }  // namespace
@@ -46,17 +63,12 @@ void bind_merge_kernels(py::module_& parent) {
 
   m.def("merge_forward", [](const std::string& kind, py::handle xs, int64_t blocks) {
     check_kind(kind);
-    const std::vector<FloatArray> X = merge_inputs(xs, kind, blocks);
-    std::vector<const float*> x;
-    std::vector<int64_t> widths;
-    int64_t total = 0;
-    for (const FloatArray& a : X) {
-      x.push_back(a.data());
-      widths.push_back(a.shape(1));
-      total += a.shape(1);
-    }
-    const int inputs = int(X.size());
-    const int64_t rows = X[0].shape(0), n = rows * widths[0];
+    const MergeInputs in = merge_inputs(xs, kind, blocks);
+    const std::vector<const float*>& x = in.x;
+    const std::vector<int64_t>& widths = in.widths;
+    const int64_t total = in.total;
+    const int inputs = in.count();
+    const int64_t rows = in.rows(), n = rows * widths[0];
     py::array_t<float> y = new_array({rows, kind == "concatenate" ? total : widths[0]});
     float* out = y.mutable_data();
     if (kind == "concatenate") concatenate_forward(out, x.data(), widths.data(), inputs, rows, blocks);
@@ -70,17 +82,12 @@ void bind_merge_kernels(py::module_& parent) {
 
   m.def("merge_backward", [](const std::string& kind, py::handle dy, py::handle xs, int64_t blocks, py::handle into) {
     check_kind(kind);
-    const std::vector<FloatArray> X = merge_inputs(xs, kind, blocks);
-    const int inputs = int(X.size());
-    const int64_t rows = X[0].shape(0);
-    std::vector<const float*> x;
-    std::vector<int64_t> widths;
-    int64_t total = 0;
-    for (const FloatArray& a : X) {
-      x.push_back(a.data());
-      widths.push_back(a.shape(1));
-      total += a.shape(1);
-    }
+    const MergeInputs in = merge_inputs(xs, kind, blocks);
+    const std::vector<const float*>& x = in.x;
+    const std::vector<int64_t>& widths = in.widths;
+    const int64_t total = in.total;
+    const int inputs = in.count();
+    const int64_t rows = in.rows();
     auto dY = matrix(dy, "dy", rows, kind == "concatenate" ? total : widths[0]);
     // dx_k starts as into[k] (then the kernel adds) or is written (assign).
     std::vector<py::array_t<float>> dX;
