@@ -2,7 +2,7 @@
 one arrow per tensor a layer reads, boxes in rows by their distance from the inputs. The boxes
 and arrows are drawn as plotting.plot_model draws a Sequential stack, with matplotlib alone."""
 
-from fastdnn.utils.plotting import _BOX_HEIGHT, _FONT_SIZE, _LINE, _PAD, _box_text
+from fastdnn.utils.plotting import _BOX_HEIGHT, _LINE, _PAD, _box_fonts, _box_text, _inch_axes, _text_width
 
 _ROW_GAP = 0.45  # inches between rows: room for slanted arrows
 _COLUMN_GAP = 0.3  # inches between boxes of one row
@@ -40,7 +40,6 @@ def _output_shape(graph, layer):
 def draw_graph(figure, model, options):
     """Draws `model`'s graph on `figure` (sized here); `options` as plot_model's box options."""
     from matplotlib.colors import to_rgba
-    from matplotlib.font_manager import FontProperties
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     graph = model._require_graph()
@@ -53,23 +52,13 @@ def draw_graph(figure, model, options):
                                      None if is_input else layer.count_params(), getattr(activation, "__name__", None),
                                      None if is_input else layer.trainable, *options)
 
-    header_font = FontProperties(size=_FONT_SIZE, weight="bold")
-    detail_font = FontProperties(size=_FONT_SIZE)
-    renderer = figure.canvas.get_renderer()
-
-    def width_of(text, font):
-        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] / renderer.dpi
-
-    box_width = {key: max(width_of(h, header_font), width_of(d, detail_font)) + 2 * _PAD
-                 for key, (h, d) in texts.items()}
+    header_font, detail_font = _box_fonts()
+    text_width = _text_width(figure, (header_font, detail_font))
+    box_width = {key: text_width(h, d) + 2 * _PAD for key, (h, d) in texts.items()}
     row_widths = [sum(box_width[id(l)] for l in r) + _COLUMN_GAP * (len(r) - 1) for r in rows]
     width = max(row_widths) + 0.2
     height = len(rows) * (_BOX_HEIGHT + _ROW_GAP) - _ROW_GAP + 0.2
-    figure.set_size_inches(width, height)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = _inch_axes(figure, width, height)
 
     place = {}  # id(layer) -> (center x, top y)
     palette = {}  # one fill color per layer class

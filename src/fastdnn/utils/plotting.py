@@ -333,6 +333,35 @@ def _box_text(name, class_name, shape, params, activation, trainable, show_shape
     return header, "   ".join(details)
 
 
+def _box_fonts():
+    """A box's fonts: its bold header, its plain details."""
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(size=_FONT_SIZE, weight="bold"), FontProperties(size=_FONT_SIZE)
+
+
+def _text_width(figure, fonts):
+    """width(header, details) in inches of a box's two texts in `fonts`, measured on the figure's
+    renderer: boxes are sized on the text itself."""
+    renderer = figure.canvas.get_renderer()
+
+    def width(header, details):
+        return max(renderer.get_text_width_height_descent(text, font, ismath=False)[0] / renderer.dpi
+                   for text, font in zip((header, details), fonts))
+
+    return width
+
+
+def _inch_axes(figure, width, height):
+    """The figure sized width x height inches, with one axes whose units are inches."""
+    figure.set_size_inches(width, height)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    return ax
+
+
 def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_names=True, rankdir="TB",
                expand_nested=False, dpi=100, show_layer_activations=False, show_trainable=False, *, to_file=None):
     """Draws the model's layers top to bottom, one box per layer, as Keras' plot_model; a
@@ -381,7 +410,6 @@ def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_
 
     figure = _new_figure(dpi=dpi)  # before the other matplotlib imports: it gives the install hint
     from matplotlib.colors import to_rgba
-    from matplotlib.font_manager import FontProperties
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     options = (show_shapes, show_dtype, show_layer_names, show_layer_activations, show_trainable)
@@ -403,22 +431,12 @@ def plot_model(model, path=None, show_shapes=True, show_dtype=False, show_layer_
                                getattr(activation, "__name__", None), layer.trainable, *options))
         classes.append(type(layer).__name__)
 
-    # Size everything in inches, measured on the text itself: axes units are inches.
-    header_font = FontProperties(size=_FONT_SIZE, weight="bold")
-    detail_font = FontProperties(size=_FONT_SIZE)
-    renderer = figure.canvas.get_renderer()
-
-    def width_of(text, font):
-        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] / renderer.dpi
-
-    box_width = max(max(width_of(h, header_font), width_of(d, detail_font)) for h, d in boxes) + 2 * _PAD
+    header_font, detail_font = _box_fonts()
+    text_width = _text_width(figure, (header_font, detail_font))
+    box_width = max(text_width(h, d) for h, d in boxes) + 2 * _PAD
     width = box_width + 0.2
     height = len(boxes) * (_BOX_HEIGHT + _GAP) - _GAP + 0.2
-    figure.set_size_inches(width, height)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = _inch_axes(figure, width, height)
 
     palette = {}  # one fill color per layer class
     center = width / 2
