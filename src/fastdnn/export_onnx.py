@@ -115,74 +115,26 @@ class _Source:
             self.input_shapes = [model.input_shape]
         self.output_names = list(model._output_names())
         self.output_shapes = [tuple(s) for s in model._output_shapes()]
-        if plan is None:
-            self._from_stack(model._layers)
+        if plan is None:  # a plain stack: op i reads slot i (slot 0 is the input) and writes slot i + 1
+            self.ops = [dict(op, inputs=[i]) for i, op in enumerate(model._engine_ops())]
+            self.output_slots = [len(self.ops)]
         else:
-            self._from_plan(plan)
+            self.ops, self.output_slots = list(plan.ops), list(plan.output_slots)
+        # Each op's parameters as the engine declares them (a shared call's are its owner's).
+        params = {}
+        for p in model._get_network().parameters():
+            params.setdefault(p["op"], []).append(np.asarray(p["value"], dtype=np.float32))
+        self.op_params = [params.get(op.get("shares", i), []) for i, op in enumerate(self.ops)]
         for index, op in enumerate(self.ops):
             if op.get("training") and op["kind"] in _MODE_DEPENDENT:
                 raise ValueError(f"ONNX export is inference only, but op {index} ({op['kind']}) is fixed in training "
                                  "mode by call(training=True) (e.g. Monte Carlo dropout): its output is random. Build "
                                  "the model for export without training=True")
 
-    def _from_stack(self, layers):
-        self.ops, self.op_params = [], []
-        for layer in layers:
-            ops = [dict(op, inputs=[len(self.ops) + j]) for j, op in enumerate(layer._ops())]
-            self.ops += ops
-            self.op_params += _split_weights(ops, layer.weights, layer.name)
-        self.output_slots = [len(self.ops)]  # slot 0 is the input; op i writes slot i + 1
-
-    def _from_plan(self, plan):
-        self.ops = list(plan.ops)
-        self.op_params = [None] * len(self.ops)
-        op_layer = {}
-        for layer in plan.layers:
-            indices = plan.first_ops[id(layer)]
-            weights = layer._builtin_weights if "_trace" in layer.__dict__ else layer.weights
-            for index, params in zip(indices, _split_weights([self.ops[i] for i in indices], weights, layer.name)):
-                self.op_params[index] = params
-                op_layer[index] = layer
-        for index, op in enumerate(self.ops):
-            if "shares" in op:  # a shared layer's later call: the first call's parameters
-                self.op_params[index] = self.op_params[op["shares"]]
-            elif self.op_params[index] is None:
-                self.op_params[index] = []  # an op the plan added (identity)
-        self.output_slots = list(plan.output_slots)
-
 
 def _sequential_input_name(model):
     layer = model._input_layer
     return layer.name if layer is not None else f"{model.name}_input"
-
-
-def _parameter_count(op):
-    kind = op["kind"]
-    if kind == "dense":
-        return 1 + bool(op.get("use_bias", True))
-    if kind == "batch_normalization":
-        return bool(op.get("scale", True)) + bool(op.get("center", True)) + 2
-    if kind == "layer_normalization":
-        rms = op.get("rms_scaling", False)
-        return bool(op.get("scale", True) or rms) + bool(op.get("center", True) and not rms)
-    if kind == "prelu":
-        return 1
-    if kind == "normalization" and "mean" not in op:
-        return 3  # the adapted mean, variance and count
-    return 0
-
-
-def _split_weights(ops, weights, layer_name):
-    """The layer's weight values, op by op, in the order the engine declares them."""
-    values = [np.asarray(w.value, dtype=np.float32) for w in weights]
-    out, start = [], 0
-    for op in ops:
-        count = _parameter_count(op)
-        out.append(values[start:start + count])
-        start += count
-    if start != len(values):  # a layer's _ops and its weights disagree: a fastdnn bug
-        raise AssertionError(f"layer {layer_name!r}: its ops take {start} weights, it has {len(values)}")
-    return out
 
 
 class _GraphBuilder:
