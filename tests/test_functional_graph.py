@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import fastdnn as keras
+from course_models import WideDeepModel
 from fastdnn import backend
 
 
@@ -186,22 +187,6 @@ def test_a_shared_layer_appears_once_with_both_calls():
     lines = []
     model.summary(print_fn=lines.append)
     assert "shared[0][0]" in lines[0] and "shared[1][0]" in lines[0]
-
-
-class WideDeepModel(keras.models.Model):
-    """The course's subclassed model (functional-api.md 1.4), as written."""
-
-    def __init__(self):
-        super(WideDeepModel, self).__init__()
-        self.hidden1_layer = keras.layers.Dense(30, activation="relu")
-        self.hidden2_layer = keras.layers.Dense(30, activation="relu")
-        self.output_layer = keras.layers.Dense(1)
-
-    def call(self, input):
-        hidden1 = self.hidden1_layer(input)
-        hidden2 = self.hidden2_layer(hidden1)
-        concat = keras.layers.concatenate([input, hidden2])
-        return self.output_layer(concat)
 
 
 def test_a_subclassed_model_lists_the_layers_its_init_assigned():

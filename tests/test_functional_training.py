@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import fastdnn as keras
+from course_models import WideDeepModel
 from fastdnn import backend
 
 
@@ -222,20 +223,6 @@ def test_a_single_output_classifier_uses_accuracy_from_the_engine():
     assert sorted(history.history) == ["accuracy", "loss"]
     loss, accuracy = model.evaluate(x, labels, verbose=0)
     assert accuracy == pytest.approx(np.mean(model.predict(x, verbose=0).argmax(1) == labels))
-
-
-class WideDeepModel(keras.models.Model):
-    def __init__(self):
-        super(WideDeepModel, self).__init__()
-        self.hidden1_layer = keras.layers.Dense(30, activation="relu")
-        self.hidden2_layer = keras.layers.Dense(30, activation="relu")
-        self.output_layer = keras.layers.Dense(1)
-
-    def call(self, input):
-        hidden1 = self.hidden1_layer(input)
-        hidden2 = self.hidden2_layer(hidden1)
-        concat = keras.layers.concatenate([input, hidden2])
-        return self.output_layer(concat)
 
 
 def test_the_course_subclassed_model_inside_sequential_trains():
